@@ -1,0 +1,194 @@
+use crate::error::StoreError;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Executor};
+use std::time::Duration;
+
+/// Which database is behind a [`Db`]. Queries never branch on this; DDL, backup
+/// and administrative statements do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redact(url)))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database URL with any password replaced, safe for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(30) }
+    }
+}
+
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+/// The database handle shared by the whole application.
+///
+/// SQLite allows one writer at a time; rather than let concurrent writers fail
+/// with SQLITE_BUSY, writes go through a one-connection pool that queues them,
+/// while reads use a wider pool (WAL lets them run beside the writer). On
+/// PostgreSQL both pools are the same.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+    url: String,
+}
+
+impl Db {
+    pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_with_create(url);
+                if let Some(parent) = sqlite_path(&url).and_then(|p| p.parent().map(|p| p.to_owned())) {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                }
+                let write = sqlite_pool(&url, 1, opts).await?;
+                let read = sqlite_pool(&url, opts.max_connections.max(2), opts).await?;
+                Ok(Db { read, write, backend, url })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect(url)
+                    .await?;
+                Ok(Db { read: pool.clone(), write: pool, backend, url: url.to_string() })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL without its password.
+    pub fn display_url(&self) -> String {
+        redact(&self.url)
+    }
+
+    /// The pool for reads. Writes must use [`Db::begin`].
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.write.begin().await?)
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Pool sizes for `/metrics`: (connections open, idle) over both pools.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        if self.backend == Backend::Sqlite {
+            (self.read.size() + self.write.size(), self.read.num_idle() + self.write.num_idle())
+        } else {
+            (self.read.size(), self.read.num_idle())
+        }
+    }
+
+    /// Writes a consistent copy of a live SQLite database to `dest` (`VACUUM INTO`,
+    /// which reads one snapshot while writers continue). PostgreSQL is backed up
+    /// with `pg_dump`, not by Bala.
+    pub async fn backup_sqlite(&self, dest: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Other(
+                "bala backup copies SQLite databases; back up PostgreSQL with pg_dump (see README)"
+                    .into(),
+            ));
+        }
+        if dest.exists() {
+            return Err(StoreError::Other(format!("{} already exists; choose a new file", dest.display())));
+        }
+        let path = dest.to_string_lossy().replace('\'', "''");
+        let sql = format!("VACUUM INTO '{path}'");
+        self.read.execute(sql.as_str()).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// The file path in a `sqlite://` URL.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+async fn sqlite_pool(url: &str, max: u32, opts: &DbOptions) -> Result<AnyPool, StoreError> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(opts.acquire_timeout)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL: readers never block the writer; NORMAL sync is durable in WAL mode
+                // except for the last transactions on power loss. busy_timeout covers
+                // the checkpoint and the other process (CLI beside a server).
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
