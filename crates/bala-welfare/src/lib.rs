@@ -1,1 +1,19 @@
-//! (being written)
+//! The child-welfare pillar's pure logic: the risk-screening instrument, scoring,
+//! cross-pillar alert rules, the case-management workflow and small-cell
+//! suppression for published statistics.
+//!
+//! Nothing here does I/O. Instruments and alert rules are versioned *data*
+//! (TOML files under `data/`) because practitioners, not programmers, must be
+//! able to review and change them; this crate only validates and applies them.
+//! Storage and HTTP live in other crates and call the functions re-exported below.
+
+pub mod alerts;
+pub mod case;
+pub mod instrument;
+pub mod scoring;
+pub mod suppression;
+pub mod text;
+
+pub use instrument::{Instrument, RiskLevel};
+
+pub use text::{Lang, Text};
