@@ -26,7 +26,37 @@ pub struct NewEntry {
     pub details: serde_json::Value,
 }
 
+/// Who is acting, as the audit trail records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    /// The system itself (migrations, demo loader, command line without a user).
+    pub fn system(what: &str) -> Actor {
+        Actor { id: None, name: format!("system:{what}"), ip: None }
+    }
+}
+
 impl NewEntry {
+    /// An entry for `actor` doing `action` on one record.
+    pub fn by(actor: &Actor, action: &str, record_type: &str, record_id: impl ToString) -> Self {
+        Self {
+            actor_id: actor.id,
+            actor: actor.name.clone(),
+            ip: actor.ip.clone(),
+            ..Self::new(action, record_type, Some(record_id.to_string()))
+        }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+
     pub fn new(action: &str, record_type: &str, record_id: impl Into<Option<String>>) -> Self {
         Self {
             action: action.into(),

@@ -11,10 +11,12 @@ pub mod audit;
 mod db;
 mod error;
 pub mod migrate;
+pub mod query;
 pub mod testing;
 pub mod time_fmt;
 
 pub use db::{Backend, Db, DbOptions, Tx};
+pub use query::{Sql, Value};
 pub use error::{is_unique_violation, StoreError};
 pub use sqlx;
 pub use sqlx::any::AnyRow;

@@ -96,6 +96,7 @@ async fn ensure_template(admin_url: &str, sets: &[&[Migration]]) -> String {
 
 impl TestDb {
     pub async fn new(backend: Backend, sets: &[&[Migration]]) -> TestDb {
+        sqlx::any::install_default_drivers();
         match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("bala-test-{}", random_suffix()));
@@ -161,6 +162,7 @@ impl Drop for TestDb {
 
 /// Drops test databases left behind by killed test runs (older than the current template's).
 pub async fn drop_stale_test_databases(admin_url: &str) -> Result<usize, sqlx::Error> {
+    sqlx::any::install_default_drivers();
     let mut admin = AnyConnection::connect(admin_url).await?;
     let names: Vec<String> = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'bala\\_test\\_%'")
         .fetch_all(&mut admin)
