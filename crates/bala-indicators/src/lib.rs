@@ -1,1 +1,15 @@
-//! (being written)
+//! Bala's knowledge-management pillar: indicators, as pure logic over plain data.
+//!
+//! - [`model`]: the [`Observation`](model::Observation) every format is read into.
+//! - [`progress`]: average annual rate of reduction (AARR) and progress to a target,
+//!   as UNICEF and UN IGME compute them.
+//! - [`equity`]: gaps between groups and rankings of areas.
+//! - [`exchange`]: readers and writers for kazstat's tidy CSV, SDMX-CSV, SDMX-JSON,
+//!   DHIS2 dataValueSets JSON and ADX XML, each reporting rejected rows by number.
+//! - [`meta`]: indicator names and units from kazstat's Open SDG translation and
+//!   metadata files.
+//!
+//! No I/O, no database, no async: parsers take `&[u8]`/`&str`, so each rule is tested
+//! directly and parsers can be fuzzed.
+
+pub mod model;
