@@ -1,1 +1,18 @@
-//! (being written)
+//! Bala's immunization pillar: pure logic, no I/O.
+//!
+//! * [`calendar`] — the national immunization calendar as versioned, validated
+//!   data (TOML files in `data/`), and the choice of the version in force.
+//! * [`forecast`] — judging each recorded dose valid or invalid against the
+//!   calendar, and forecasting each series: complete, due, overdue … with the
+//!   rule behind every date, plus the coverage helpers (DTP1, DTP3, zero-dose).
+//!
+//! Everything is plain functions over plain data so storage, HTTP and coverage
+//! code can call it directly and every rule can be tested by example and property.
+
+pub mod calendar;
+pub mod forecast;
+mod serde_date;
+pub mod span;
+
+pub use calendar::{Antigen, Calendar, CalendarError, Certainty, DoseRule, Names, Product, Series};
+pub use span::Span;
