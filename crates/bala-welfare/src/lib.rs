@@ -16,4 +16,5 @@ pub mod text;
 
 pub use instrument::{Instrument, RiskLevel};
 
+pub use scoring::{score, Answer, AnswerValue, ScreeningContext, ScreeningResult};
 pub use text::{Lang, Text};
