@@ -13,3 +13,4 @@
 //! directly and parsers can be fuzzed.
 
 pub mod model;
+pub mod progress;
