@@ -15,3 +15,4 @@
 pub mod model;
 pub mod progress;
 pub mod equity;
+pub mod exchange;
