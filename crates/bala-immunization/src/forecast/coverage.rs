@@ -58,3 +58,68 @@ pub fn is_under_immunized(birth: Date, evals: &[DoseEvaluation], on: Date) -> bo
 pub fn hepb_birth_dose_within_24h(birth: Date, evals: &[DoseEvaluation]) -> bool {
     dose_date(evals, "HepB", 1).is_some_and(|d| d <= birth + Duration::days(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{Calendar, KZ_2020_TOML};
+    use crate::forecast::{evaluate, Administration};
+    use time::macros::date;
+
+    const BIRTH: Date = date!(2023 - 01 - 01);
+
+    fn evals(doses: &[(Date, &str)], on: Date) -> Vec<DoseEvaluation> {
+        let cal = Calendar::from_toml_str(KZ_2020_TOML).unwrap();
+        let admins: Vec<_> = doses.iter().map(|(d, p)| Administration::new(*d, *p)).collect();
+        evaluate(&cal, BIRTH, &admins, on)
+    }
+
+    #[test]
+    fn dose_dates_are_for_valid_doses_only() {
+        let e = evals(
+            &[(date!(2023 - 02 - 01), "DTaP"), (date!(2023 - 03 - 01), "DTaP"), (date!(2023 - 04 - 01), "DTaP")],
+            date!(2023 - 06 - 01),
+        );
+        // The first is too early (4 weeks old), so the March dose is DTP1.
+        assert_eq!(dose_date(&e, DTP, 1), Some(date!(2023 - 03 - 01)));
+        assert_eq!(dose_date(&e, DTP, 2), Some(date!(2023 - 04 - 01)));
+        assert_eq!(dose_date(&e, DTP, 3), None);
+        assert_eq!(valid_dose_count(&e, DTP), 2);
+        assert_eq!(valid_dose_count(&e, "MMR"), 0);
+    }
+
+    #[test]
+    fn zero_dose_is_no_dtp1_by_twelve_months() {
+        let none = evals(&[], date!(2024 - 06 - 01));
+        assert!(!is_zero_dose(BIRTH, &none, date!(2023 - 12 - 31)), "not yet one year old");
+        assert!(is_zero_dose(BIRTH, &none, date!(2024 - 01 - 01)));
+        let late = evals(&[(date!(2024 - 02 - 01), "HEXA")], date!(2024 - 06 - 01));
+        assert!(is_zero_dose(BIRTH, &late, date!(2024 - 06 - 01)), "DTP1 at 13 months is too late");
+        assert!(!is_under_immunized(BIRTH, &late, date!(2024 - 06 - 01)));
+        let on_time = evals(&[(date!(2023 - 12 - 31), "HEXA")], date!(2024 - 06 - 01));
+        assert!(!is_zero_dose(BIRTH, &on_time, date!(2024 - 06 - 01)));
+    }
+
+    #[test]
+    fn under_immunized_is_dtp1_without_dtp3() {
+        let two = evals(&[(date!(2023 - 03 - 01), "HEXA"), (date!(2023 - 04 - 01), "PENTA")], date!(2024 - 06 - 01));
+        assert!(!is_under_immunized(BIRTH, &two, date!(2023 - 12 - 31)), "judged at one year");
+        assert!(is_under_immunized(BIRTH, &two, date!(2024 - 01 - 01)));
+        let three = evals(
+            &[(date!(2023 - 03 - 01), "HEXA"), (date!(2023 - 04 - 01), "PENTA"), (date!(2023 - 05 - 01), "HEXA")],
+            date!(2024 - 06 - 01),
+        );
+        assert!(!is_under_immunized(BIRTH, &three, date!(2024 - 01 - 01)));
+        assert!(!is_zero_dose(BIRTH, &three, date!(2024 - 01 - 01)));
+    }
+
+    #[test]
+    fn hepb_birth_dose_timeliness() {
+        let on = date!(2023 - 06 - 01);
+        assert!(hepb_birth_dose_within_24h(BIRTH, &evals(&[(BIRTH, "HepB")], on)));
+        assert!(hepb_birth_dose_within_24h(BIRTH, &evals(&[(date!(2023 - 01 - 02), "HepB")], on)));
+        assert!(!hepb_birth_dose_within_24h(BIRTH, &evals(&[(date!(2023 - 01 - 03), "HepB")], on)));
+        // A hexavalent at 2 months is HepB1 for this child, but not a birth dose.
+        assert!(!hepb_birth_dose_within_24h(BIRTH, &evals(&[(date!(2023 - 03 - 01), "HEXA")], on)));
+    }
+}
