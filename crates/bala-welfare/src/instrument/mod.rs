@@ -12,10 +12,11 @@
 //! [`Instrument::validate`] before it can be used, and every screening records the
 //! code and version it was scored with.
 
-mod io;
+pub(crate) mod io;
 mod level;
 mod validate;
 
+pub(crate) use io::iso_date;
 pub use io::{InstrumentError, DEFAULT_KZ_TOML};
 pub use level::RiskLevel;
 
@@ -32,7 +33,7 @@ pub struct Instrument {
     /// Increases with every published change; (code, version) identifies the data.
     pub version: u32,
     /// First day on which screenings may use this version.
-    #[serde(with = "crate::instrument::io::iso_date")]
+    #[serde(with = "crate::instrument::iso_date")]
     pub valid_from: Date,
     pub title: Text,
     /// Legal and methodological sources, shown to users with the result.
