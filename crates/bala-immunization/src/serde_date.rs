@@ -12,7 +12,8 @@ pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
 
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
     let text = String::deserialize(d)?;
-    parse_date(&text).map_err(|e| serde::de::Error::custom(format!("'{text}' is not a YYYY-MM-DD date: {e}")))
+    parse_date(&text)
+        .map_err(|e| serde::de::Error::custom(format!("'{text}' is not a YYYY-MM-DD date: {e}")))
 }
 
 /// The same for `Option<Date>`; pair with `#[serde(default)]` so a missing key is `None`.
@@ -29,7 +30,9 @@ pub mod option {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
         let text: Option<String> = Option::deserialize(d)?;
         text.map(|t| {
-            parse_date(&t).map_err(|e| serde::de::Error::custom(format!("'{t}' is not a YYYY-MM-DD date: {e}")))
+            parse_date(&t).map_err(|e| {
+                serde::de::Error::custom(format!("'{t}' is not a YYYY-MM-DD date: {e}"))
+            })
         })
         .transpose()
     }

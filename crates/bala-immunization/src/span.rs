@@ -52,19 +52,44 @@ pub fn reference_births() -> impl Iterator<Item = Date> {
 }
 
 impl Span {
-    pub const ZERO: Span = Span { years: 0, months: 0, weeks: 0, days: 0 };
+    pub const ZERO: Span = Span {
+        years: 0,
+        months: 0,
+        weeks: 0,
+        days: 0,
+    };
 
     pub const fn days(n: u16) -> Span {
-        Span { years: 0, months: 0, weeks: 0, days: n }
+        Span {
+            years: 0,
+            months: 0,
+            weeks: 0,
+            days: n,
+        }
     }
     pub const fn weeks(n: u16) -> Span {
-        Span { years: 0, months: 0, weeks: n, days: 0 }
+        Span {
+            years: 0,
+            months: 0,
+            weeks: n,
+            days: 0,
+        }
     }
     pub const fn months(n: u16) -> Span {
-        Span { years: 0, months: n, weeks: 0, days: 0 }
+        Span {
+            years: 0,
+            months: n,
+            weeks: 0,
+            days: 0,
+        }
     }
     pub const fn years(n: u16) -> Span {
-        Span { years: n, months: 0, weeks: 0, days: 0 }
+        Span {
+            years: n,
+            months: 0,
+            weeks: 0,
+            days: 0,
+        }
     }
 
     pub fn is_zero(self) -> bool {
@@ -77,7 +102,9 @@ impl Span {
         let months = u32::from(self.years) * 12 + u32::from(self.months);
         let shifted = add_months(date, months);
         let days = i64::from(self.weeks) * 7 + i64::from(self.days);
-        shifted.checked_add(Duration::days(days)).unwrap_or(Date::MAX)
+        shifted
+            .checked_add(Duration::days(days))
+            .unwrap_or(Date::MAX)
     }
 
     /// True when `birth + self <= birth + other` for every birth date. Spans of
@@ -117,10 +144,15 @@ impl Span {
     }
 
     fn parts(self) -> Vec<(u16, char)> {
-        [(self.years, 'y'), (self.months, 'm'), (self.weeks, 'w'), (self.days, 'd')]
-            .into_iter()
-            .filter(|(n, _)| *n > 0)
-            .collect()
+        [
+            (self.years, 'y'),
+            (self.months, 'm'),
+            (self.weeks, 'w'),
+            (self.days, 'd'),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .collect()
     }
 }
 
@@ -231,16 +263,34 @@ mod tests {
 
     #[test]
     fn month_end_is_clamped() {
-        assert_eq!(Span::months(2).add_to(date!(2023 - 12 - 31)), date!(2024 - 02 - 29));
-        assert_eq!(Span::months(2).add_to(date!(2022 - 12 - 31)), date!(2023 - 02 - 28));
-        assert_eq!(Span::months(1).add_to(date!(2024 - 01 - 31)), date!(2024 - 02 - 29));
-        assert_eq!(Span::years(1).add_to(date!(2024 - 02 - 29)), date!(2025 - 02 - 28));
-        assert_eq!(Span::months(3).add_to(date!(2024 - 11 - 15)), date!(2025 - 02 - 15));
+        assert_eq!(
+            Span::months(2).add_to(date!(2023 - 12 - 31)),
+            date!(2024 - 02 - 29)
+        );
+        assert_eq!(
+            Span::months(2).add_to(date!(2022 - 12 - 31)),
+            date!(2023 - 02 - 28)
+        );
+        assert_eq!(
+            Span::months(1).add_to(date!(2024 - 01 - 31)),
+            date!(2024 - 02 - 29)
+        );
+        assert_eq!(
+            Span::years(1).add_to(date!(2024 - 02 - 29)),
+            date!(2025 - 02 - 28)
+        );
+        assert_eq!(
+            Span::months(3).add_to(date!(2024 - 11 - 15)),
+            date!(2025 - 02 - 15)
+        );
     }
 
     #[test]
     fn weeks_and_days_are_exact_and_come_after_months() {
-        assert_eq!(Span::weeks(6).add_to(date!(2024 - 01 - 01)), date!(2024 - 02 - 12));
+        assert_eq!(
+            Span::weeks(6).add_to(date!(2024 - 01 - 01)),
+            date!(2024 - 02 - 12)
+        );
         let s: Span = "1m3d".parse().unwrap();
         // 31 Jan + 1 month = 29 Feb (clamped), then + 3 days = 3 Mar.
         assert_eq!(s.add_to(date!(2024 - 01 - 31)), date!(2024 - 03 - 03));
@@ -249,13 +299,24 @@ mod tests {
     #[test]
     fn parses_and_prints() {
         let s: Span = "13y 11m".parse().unwrap();
-        assert_eq!(s, Span { years: 13, months: 11, weeks: 0, days: 0 });
+        assert_eq!(
+            s,
+            Span {
+                years: 13,
+                months: 11,
+                weeks: 0,
+                days: 0
+            }
+        );
         assert_eq!(s.to_string(), "13y11m");
         assert_eq!("0d".parse::<Span>().unwrap(), Span::ZERO);
         assert_eq!(Span::ZERO.to_string(), "0d");
         assert_eq!("6W".parse::<Span>().unwrap(), Span::weeks(6));
         assert_eq!(Span::weeks(4).describe(), "4 weeks");
-        assert_eq!("1y6m".parse::<Span>().unwrap().describe(), "1 year 6 months");
+        assert_eq!(
+            "1y6m".parse::<Span>().unwrap().describe(),
+            "1 year 6 months"
+        );
     }
 
     #[test]
@@ -266,19 +327,30 @@ mod tests {
         assert!(matches!("6x".parse::<Span>(), Err(SpanError::Malformed(_))));
         assert!(matches!("2m1y".parse::<Span>(), Err(SpanError::Order(_))));
         assert!(matches!("2m2m".parse::<Span>(), Err(SpanError::Order(_))));
-        assert!(matches!("99999d".parse::<Span>(), Err(SpanError::TooLarge(_))));
+        assert!(matches!(
+            "99999d".parse::<Span>(),
+            Err(SpanError::TooLarge(_))
+        ));
     }
 
     #[test]
     fn mixed_units_are_compared_on_every_birth_date() {
         assert!(Span::weeks(4).never_after(Span::months(1)));
-        assert!(!Span::days(30).never_after(Span::months(1)), "February is shorter");
+        assert!(
+            !Span::days(30).never_after(Span::months(1)),
+            "February is shorter"
+        );
         assert!(Span::months(2).never_after(Span::months(2)));
     }
 
     #[test]
     fn saturates_instead_of_panicking() {
-        let huge = Span { years: u16::MAX, months: u16::MAX, weeks: u16::MAX, days: u16::MAX };
+        let huge = Span {
+            years: u16::MAX,
+            months: u16::MAX,
+            weeks: u16::MAX,
+            days: u16::MAX,
+        };
         assert_eq!(huge.add_to(date!(2024 - 01 - 01)), Date::MAX);
     }
 }

@@ -4,8 +4,8 @@
 use bala_core::Sex;
 use bala_immunization::calendar::KZ_2020_TOML;
 use bala_immunization::forecast::{
-    evaluate, forecast, valid_dose_count, AdminFlag, Administration, ChildRecord, Contraindication, Refusal,
-    SeriesStatus,
+    evaluate, forecast, valid_dose_count, AdminFlag, Administration, ChildRecord, Contraindication,
+    Refusal, SeriesStatus,
 };
 use bala_immunization::{Calendar, Span};
 use proptest::prelude::*;
@@ -28,7 +28,12 @@ fn product_code() -> impl Strategy<Value = String> {
 }
 
 fn antigen_code() -> impl Strategy<Value = String> {
-    proptest::sample::select(kz().antigens.iter().map(|a| a.code.clone()).collect::<Vec<_>>())
+    proptest::sample::select(
+        kz().antigens
+            .iter()
+            .map(|a| a.code.clone())
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn flag() -> impl Strategy<Value = AdminFlag> {
@@ -42,22 +47,36 @@ fn flag() -> impl Strategy<Value = AdminFlag> {
 
 /// A dose at `offset` days after birth (a few before, to exercise that check).
 fn administration(birth: Date) -> impl Strategy<Value = Administration> {
-    (-10i64..6000, product_code(), proptest::option::weighted(0.2, -40i64..400), proptest::collection::vec(flag(), 0..2))
+    (
+        -10i64..6000,
+        product_code(),
+        proptest::option::weighted(0.2, -40i64..400),
+        proptest::collection::vec(flag(), 0..2),
+    )
         .prop_map(move |(offset, product, expiry, flags)| {
             let date = birth + Duration::days(offset);
-            Administration { id: None, date, product, lot_expiry: expiry.map(|e| date + Duration::days(e)), flags }
+            Administration {
+                id: None,
+                date,
+                product,
+                lot_expiry: expiry.map(|e| date + Duration::days(e)),
+                flags,
+            }
         })
 }
 
 fn contraindication(birth: Date) -> impl Strategy<Value = Contraindication> {
-    (antigen_code(), proptest::option::of(0i64..4000), proptest::option::of(0i64..4000)).prop_map(
-        move |(antigen, since, until)| Contraindication {
+    (
+        antigen_code(),
+        proptest::option::of(0i64..4000),
+        proptest::option::of(0i64..4000),
+    )
+        .prop_map(move |(antigen, since, until)| Contraindication {
             antigen,
             since: since.map(|d| birth + Duration::days(d)),
             until: until.map(|d| birth + Duration::days(d)),
             reason: "test".into(),
-        },
-    )
+        })
 }
 
 fn refusal(birth: Date) -> impl Strategy<Value = Refusal> {
@@ -69,28 +88,37 @@ fn refusal(birth: Date) -> impl Strategy<Value = Refusal> {
 }
 
 fn child() -> impl Strategy<Value = ChildRecord> {
-    (0i64..9000, proptest::option::of(prop_oneof![Just(Sex::Female), Just(Sex::Male)])).prop_flat_map(|(b, sex)| {
-        let birth = day(b);
-        (
-            proptest::collection::vec(administration(birth), 0..25),
-            proptest::collection::vec(contraindication(birth), 0..2),
-            proptest::collection::vec(refusal(birth), 0..2),
-        )
-            .prop_map(move |(administrations, contraindications, refusals)| ChildRecord {
-                birth,
-                sex,
-                administrations,
-                contraindications,
-                refusals,
-            })
-    })
+    (
+        0i64..9000,
+        proptest::option::of(prop_oneof![Just(Sex::Female), Just(Sex::Male)]),
+    )
+        .prop_flat_map(|(b, sex)| {
+            let birth = day(b);
+            (
+                proptest::collection::vec(administration(birth), 0..25),
+                proptest::collection::vec(contraindication(birth), 0..2),
+                proptest::collection::vec(refusal(birth), 0..2),
+            )
+                .prop_map(move |(administrations, contraindications, refusals)| {
+                    ChildRecord {
+                        birth,
+                        sex,
+                        administrations,
+                        contraindications,
+                        refusals,
+                    }
+                })
+        })
 }
 
 /// A child and an evaluation date within the calendar's childhood range.
 fn child_on() -> impl Strategy<Value = (ChildRecord, Date)> {
     child().prop_flat_map(|c| {
         let birth = c.birth;
-        (Just(c), (0i64..7000).prop_map(move |d| birth + Duration::days(d)))
+        (
+            Just(c),
+            (0i64..7000).prop_map(move |d| birth + Duration::days(d)),
+        )
     })
 }
 

@@ -30,7 +30,10 @@ impl Calendar {
     /// is refused at the door rather than discovered in a clinic.
     pub fn from_toml_str(text: &str) -> Result<Calendar, CalendarError> {
         let calendar = Calendar::from_toml_str_unchecked(text)?;
-        calendar.validate().into_result().map_err(CalendarError::Invalid)?;
+        calendar
+            .validate()
+            .into_result()
+            .map_err(CalendarError::Invalid)?;
         Ok(calendar)
     }
 
@@ -52,6 +55,8 @@ impl Calendar {
 pub fn bundled() -> Vec<Calendar> {
     [KZ_2009_TOML, KZ_2020_TOML]
         .into_iter()
-        .map(|text| Calendar::from_toml_str(text).expect("bundled calendars are tested to be valid"))
+        .map(|text| {
+            Calendar::from_toml_str(text).expect("bundled calendars are tested to be valid")
+        })
         .collect()
 }

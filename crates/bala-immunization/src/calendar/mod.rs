@@ -99,7 +99,11 @@ pub struct Series {
     pub sex: Option<Sex>,
     /// Offered from this date on (a mid-life amendment, e.g. HPV in 2024); before it
     /// the series is reported as not applicable instead of overdue.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_date::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_date::option"
+    )]
     pub introduced: Option<Date>,
     pub doses: Vec<DoseRule>,
 }
@@ -113,7 +117,11 @@ pub struct Calendar {
     #[serde(with = "crate::serde_date")]
     pub valid_from: Date,
     /// First day it no longer applies (exclusive), so consecutive versions share a date.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_date::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_date::option"
+    )]
     pub valid_to: Option<Date>,
     /// The legal act(s), cited in full.
     pub source: String,

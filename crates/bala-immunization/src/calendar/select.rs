@@ -14,7 +14,11 @@ pub fn select(calendars: &[Calendar], on: Date) -> Option<&Calendar> {
     calendars
         .iter()
         .filter(|c| c.is_valid_on(on))
-        .max_by(|a, b| a.valid_from.cmp(&b.valid_from).then_with(|| b.id.cmp(&a.id)))
+        .max_by(|a, b| {
+            a.valid_from
+                .cmp(&b.valid_from)
+                .then_with(|| b.id.cmp(&a.id))
+        })
 }
 
 /// Validates each calendar (fields prefixed `calendars[<id>].`) and the set:
@@ -25,7 +29,11 @@ pub fn validate_set(calendars: &[Calendar]) -> ValidationErrors {
     for c in calendars {
         let prefix = format!("calendars[{}]", c.id);
         if !seen.insert(c.id.as_str()) {
-            errors.push(format!("{prefix}.id"), "err-cal-duplicate", format!("calendar id '{}' is used twice", c.id));
+            errors.push(
+                format!("{prefix}.id"),
+                "err-cal-duplicate",
+                format!("calendar id '{}' is used twice", c.id),
+            );
         }
         for e in c.validate().0 {
             errors.push(format!("{prefix}.{}", e.field), e.code, e.detail);
@@ -37,12 +45,18 @@ pub fn validate_set(calendars: &[Calendar]) -> ValidationErrors {
 
 fn check_overlaps(calendars: &[Calendar], errors: &mut ValidationErrors) {
     let mut sorted: Vec<&Calendar> = calendars.iter().collect();
-    sorted.sort_by(|a, b| a.valid_from.cmp(&b.valid_from).then_with(|| a.id.cmp(&b.id)));
+    sorted.sort_by(|a, b| {
+        a.valid_from
+            .cmp(&b.valid_from)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     for pair in sorted.windows(2) {
         let (earlier, later) = (pair[0], pair[1]);
         let overlaps = earlier.valid_to.is_none_or(|to| to > later.valid_from);
         if overlaps {
-            let until = earlier.valid_to.map_or("with no end date".to_owned(), |d| format!("until {d}"));
+            let until = earlier
+                .valid_to
+                .map_or("with no end date".to_owned(), |d| format!("until {d}"));
             errors.push(
                 format!("calendars[{}].valid_from", later.id),
                 "err-cal-overlap",
@@ -82,14 +96,19 @@ mod tests {
         let mut all = bundled();
         all[0].valid_to = Some(date!(2021 - 01 - 01));
         let errors = validate_set(&all);
-        let e = errors.for_field("calendars[kz-2020].valid_from").expect("overlap reported");
+        let e = errors
+            .for_field("calendars[kz-2020].valid_from")
+            .expect("overlap reported");
         assert_eq!(e.code, "err-cal-overlap");
         assert!(e.detail.contains("kz-2009"), "{}", e.detail);
 
         let mut twice = bundled();
         twice[0].id = "kz-2020".into();
         let errors = validate_set(&twice);
-        assert!(errors.0.iter().any(|e| e.code == "err-cal-duplicate" && e.field == "calendars[kz-2020].id"));
+        assert!(errors
+            .0
+            .iter()
+            .any(|e| e.code == "err-cal-duplicate" && e.field == "calendars[kz-2020].id"));
     }
 
     #[test]

@@ -54,8 +54,16 @@ fn check_names(errors: &mut ValidationErrors, field: &str, names: &Names) {
 /// Codes end up in URLs, reports and file names: ASCII letters, digits, `-`, `_`.
 fn check_code(errors: &mut ValidationErrors, field: String, code: &str, what: &str) {
     if code.trim().is_empty() {
-        errors.push(field, "err-cal-required", format!("the {what} code is required"));
-    } else if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        errors.push(
+            field,
+            "err-cal-required",
+            format!("the {what} code is required"),
+        );
+    } else if code.len() > 32
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         errors.push(
             field,
             "err-cal-code-format",
@@ -66,7 +74,11 @@ fn check_code(errors: &mut ValidationErrors, field: String, code: &str, what: &s
 
 fn check_span(errors: &mut ValidationErrors, field: String, span: Span) {
     if span.approx_days() > MAX_SPAN_DAYS {
-        errors.push(field, "err-cal-span", format!("{} is longer than 100 years", span.describe()));
+        errors.push(
+            field,
+            "err-cal-span",
+            format!("{} is longer than 100 years", span.describe()),
+        );
     }
 }
 
@@ -78,7 +90,10 @@ fn check_header(c: &Calendar, errors: &mut ValidationErrors) {
         errors.push(
             "valid_to",
             "err-cal-validity",
-            format!("the calendar ends on {to}, not after it starts on {}", c.valid_from),
+            format!(
+                "the calendar ends on {to}, not after it starts on {}",
+                c.valid_from
+            ),
         );
     }
     if c.grace_days > MAX_GRACE_DAYS {
@@ -89,14 +104,22 @@ fn check_header(c: &Calendar, errors: &mut ValidationErrors) {
         );
     }
     if c.overdue_after.is_zero() {
-        errors.push("overdue_after", "err-cal-required", "a dose needs some time to be due before it is overdue");
+        errors.push(
+            "overdue_after",
+            "err-cal-required",
+            "a dose needs some time to be due before it is overdue",
+        );
     }
     check_span(errors, "overdue_after".into(), c.overdue_after);
 }
 
 fn check_antigens(c: &Calendar, errors: &mut ValidationErrors) {
     if c.antigens.is_empty() {
-        errors.push("antigens", "err-cal-empty", "a calendar needs at least one antigen");
+        errors.push(
+            "antigens",
+            "err-cal-empty",
+            "a calendar needs at least one antigen",
+        );
     }
     let mut seen = HashMap::new();
     for (i, a) in c.antigens.iter().enumerate() {
@@ -107,7 +130,11 @@ fn check_antigens(c: &Calendar, errors: &mut ValidationErrors) {
                 errors.push(
                     format!("{field}.code"),
                     "err-cal-duplicate",
-                    format!("antigen code '{}' is used by entries {first} and {}", a.code, i + 1),
+                    format!(
+                        "antigen code '{}' is used by entries {first} and {}",
+                        a.code,
+                        i + 1
+                    ),
                 );
             }
         }
@@ -121,7 +148,10 @@ fn check_antigen(c: &Calendar, a: &Antigen, field: &str, errors: &mut Validation
         errors.push(
             field.to_owned(),
             "err-cal-no-series",
-            format!("antigen '{}' has no series; add its doses or remove the antigen", a.code),
+            format!(
+                "antigen '{}' has no series; add its doses or remove the antigen",
+                a.code
+            ),
         );
     }
 }
@@ -136,7 +166,11 @@ fn check_products(c: &Calendar, errors: &mut ValidationErrors) {
                 errors.push(
                     format!("{field}.code"),
                     "err-cal-duplicate",
-                    format!("product code '{}' is used by entries {first} and {}", p.code, i + 1),
+                    format!(
+                        "product code '{}' is used by entries {first} and {}",
+                        p.code,
+                        i + 1
+                    ),
                 );
             }
         }
@@ -147,7 +181,11 @@ fn check_product(c: &Calendar, p: &Product, field: &str, errors: &mut Validation
     check_code(errors, format!("{field}.code"), &p.code, "product");
     check_names(errors, &format!("{field}.name"), &p.name);
     if p.antigens.is_empty() {
-        errors.push(format!("{field}.antigens"), "err-cal-empty", "a product must count for at least one antigen");
+        errors.push(
+            format!("{field}.antigens"),
+            "err-cal-empty",
+            "a product must count for at least one antigen",
+        );
     }
     let mut seen = HashSet::new();
     for (j, code) in p.antigens.iter().enumerate() {
@@ -156,11 +194,18 @@ fn check_product(c: &Calendar, p: &Product, field: &str, errors: &mut Validation
             errors.push(
                 item.clone(),
                 "err-cal-unknown-antigen",
-                format!("product '{}' counts for antigen '{code}', which this calendar does not define", p.code),
+                format!(
+                    "product '{}' counts for antigen '{code}', which this calendar does not define",
+                    p.code
+                ),
             );
         }
         if !seen.insert(code.as_str()) {
-            errors.push(item, "err-cal-duplicate", format!("antigen '{code}' is listed twice"));
+            errors.push(
+                item,
+                "err-cal-duplicate",
+                format!("antigen '{code}' is listed twice"),
+            );
         }
     }
 }
@@ -171,7 +216,11 @@ fn check_series_list(c: &Calendar, errors: &mut ValidationErrors) {
     for (i, s) in c.series.iter().enumerate() {
         let field = format!("series[{}]", key(&s.antigen, i + 1));
         if s.antigen.trim().is_empty() {
-            errors.push(format!("{field}.antigen"), "err-cal-required", "the series' antigen is required");
+            errors.push(
+                format!("{field}.antigen"),
+                "err-cal-required",
+                "the series' antigen is required",
+            );
         } else if c.antigen(&s.antigen).is_none() {
             errors.push(
                 format!("{field}.antigen"),
@@ -190,11 +239,20 @@ fn check_series_list(c: &Calendar, errors: &mut ValidationErrors) {
     }
 }
 
-fn check_labels<'a>(s: &'a Series, field: &str, labels: &mut HashMap<&'a str, String>, errors: &mut ValidationErrors) {
+fn check_labels<'a>(
+    s: &'a Series,
+    field: &str,
+    labels: &mut HashMap<&'a str, String>,
+    errors: &mut ValidationErrors,
+) {
     for (j, dose) in s.doses.iter().enumerate() {
         let dose_field = format!("{field}.doses[{}].label", j + 1);
         if dose.label.trim().is_empty() {
-            errors.push(dose_field, "err-cal-required", "the dose label (e.g. DTP1) is required");
+            errors.push(
+                dose_field,
+                "err-cal-required",
+                "the dose label (e.g. DTP1) is required",
+            );
         } else if let Some(other) = labels.insert(dose.label.as_str(), dose_field.clone()) {
             errors.push(
                 dose_field,
@@ -207,7 +265,11 @@ fn check_labels<'a>(s: &'a Series, field: &str, labels: &mut HashMap<&'a str, St
 
 fn check_series(c: &Calendar, s: &Series, field: &str, errors: &mut ValidationErrors) {
     if s.doses.is_empty() {
-        errors.push(format!("{field}.doses"), "err-cal-empty", "a series needs at least one dose");
+        errors.push(
+            format!("{field}.doses"),
+            "err-cal-empty",
+            "a series needs at least one dose",
+        );
     }
     if let (Some(introduced), Some(to)) = (s.introduced, c.valid_to) {
         if introduced >= to {
@@ -234,11 +296,24 @@ fn check_dose(d: &DoseRule, position: usize, field: &str, errors: &mut Validatio
         errors.push(
             format!("{field}.number"),
             "err-cal-dose-number",
-            format!("dose number {} is in position {position}; number doses 1, 2, 3… in order", d.number),
+            format!(
+                "dose number {} is in position {position}; number doses 1, 2, 3… in order",
+                d.number
+            ),
         );
     }
-    require(errors, format!("{field}.rule_source"), &d.rule_source, "the source of the minimum age and interval");
-    for (name, span) in [("recommended_age", Some(d.recommended_age)), ("min_age", Some(d.min_age)), ("min_interval", d.min_interval), ("max_age", d.max_age)] {
+    require(
+        errors,
+        format!("{field}.rule_source"),
+        &d.rule_source,
+        "the source of the minimum age and interval",
+    );
+    for (name, span) in [
+        ("recommended_age", Some(d.recommended_age)),
+        ("min_age", Some(d.min_age)),
+        ("min_interval", d.min_interval),
+        ("max_age", d.max_age),
+    ] {
         if let Some(span) = span {
             check_span(errors, format!("{field}.{name}"), span);
         }
@@ -276,28 +351,47 @@ fn check_max_age(d: &DoseRule, field: &str, errors: &mut ValidationErrors) {
     }
 }
 
-fn check_interval_presence(d: &DoseRule, position: usize, field: &str, errors: &mut ValidationErrors) {
+fn check_interval_presence(
+    d: &DoseRule,
+    position: usize,
+    field: &str,
+    errors: &mut ValidationErrors,
+) {
     match (position, d.min_interval) {
         (1, Some(_)) => errors.push(
             format!("{field}.min_interval"),
             "err-cal-first-interval",
-            format!("{} is the first dose; there is no previous dose to measure an interval from", d.label),
+            format!(
+                "{} is the first dose; there is no previous dose to measure an interval from",
+                d.label
+            ),
         ),
         (p, None) if p > 1 => errors.push(
             format!("{field}.min_interval"),
             "err-cal-required",
-            format!("{} needs a minimum interval after the previous dose", d.label),
+            format!(
+                "{} needs a minimum interval after the previous dose",
+                d.label
+            ),
         ),
         (p, Some(i)) if p > 1 && i.is_zero() => errors.push(
             format!("{field}.min_interval"),
             "err-cal-interval",
-            format!("{} cannot follow the previous dose on the same day; give an interval above 0", d.label),
+            format!(
+                "{} cannot follow the previous dose on the same day; give an interval above 0",
+                d.label
+            ),
         ),
         _ => {}
     }
 }
 
-fn check_against_previous(prev: &DoseRule, d: &DoseRule, field: &str, errors: &mut ValidationErrors) {
+fn check_against_previous(
+    prev: &DoseRule,
+    d: &DoseRule,
+    field: &str,
+    errors: &mut ValidationErrors,
+) {
     let strictly_later = prev.recommended_age.never_after(d.recommended_age)
         && !d.recommended_age.never_after(prev.recommended_age);
     if !strictly_later {
@@ -317,7 +411,10 @@ fn check_against_previous(prev: &DoseRule, d: &DoseRule, field: &str, errors: &m
         errors.push(
             format!("{field}.min_age"),
             "err-cal-order",
-            format!("{}'s minimum age is below that of {}, the dose before it", d.label, prev.label),
+            format!(
+                "{}'s minimum age is below that of {}, the dose before it",
+                d.label, prev.label
+            ),
         );
     }
     check_schedule_keeps_interval(prev, d, field, errors);
@@ -325,8 +422,15 @@ fn check_against_previous(prev: &DoseRule, d: &DoseRule, field: &str, errors: &m
 
 /// The national schedule must itself respect the minimum interval, or a child
 /// vaccinated exactly on time would have an invalid dose.
-fn check_schedule_keeps_interval(prev: &DoseRule, d: &DoseRule, field: &str, errors: &mut ValidationErrors) {
-    let Some(interval) = d.min_interval.filter(|i| !i.is_zero()) else { return };
+fn check_schedule_keeps_interval(
+    prev: &DoseRule,
+    d: &DoseRule,
+    field: &str,
+    errors: &mut ValidationErrors,
+) {
+    let Some(interval) = d.min_interval.filter(|i| !i.is_zero()) else {
+        return;
+    };
     let gap = crate::span::reference_births().find(|birth| {
         interval.add_to(prev.recommended_age.add_to(*birth)) > d.recommended_age.add_to(*birth)
     });

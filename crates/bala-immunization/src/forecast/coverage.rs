@@ -13,7 +13,10 @@ pub const DTP: &str = "DTP";
 
 /// How many valid doses of `antigen` were recorded.
 pub fn valid_dose_count(evals: &[DoseEvaluation], antigen: &str) -> usize {
-    evals.iter().filter(|e| e.is_for(antigen) && e.is_valid()).count()
+    evals
+        .iter()
+        .filter(|e| e.is_for(antigen) && e.is_valid())
+        .count()
 }
 
 /// The date the `n`th valid dose of `antigen` was given (n from 1): DTP1 is
@@ -48,7 +51,9 @@ pub fn is_zero_dose(birth: Date, evals: &[DoseEvaluation], on: Date) -> bool {
 /// age like [`is_zero_dose`], so the two never overlap and, with the fully
 /// immunized (DTP3), partition every child aged one or more.
 pub fn is_under_immunized(birth: Date, evals: &[DoseEvaluation], on: Date) -> bool {
-    on >= first_birthday(birth) && dtp_by_one_year(birth, evals, 1) && !dtp_by_one_year(birth, evals, 3)
+    on >= first_birthday(birth)
+        && dtp_by_one_year(birth, evals, 1)
+        && !dtp_by_one_year(birth, evals, 3)
 }
 
 /// Whether the hepatitis B birth dose was given within 24 hours of birth. Only
@@ -70,14 +75,21 @@ mod tests {
 
     fn evals(doses: &[(Date, &str)], on: Date) -> Vec<DoseEvaluation> {
         let cal = Calendar::from_toml_str(KZ_2020_TOML).unwrap();
-        let admins: Vec<_> = doses.iter().map(|(d, p)| Administration::new(*d, *p)).collect();
+        let admins: Vec<_> = doses
+            .iter()
+            .map(|(d, p)| Administration::new(*d, *p))
+            .collect();
         evaluate(&cal, BIRTH, &admins, on)
     }
 
     #[test]
     fn dose_dates_are_for_valid_doses_only() {
         let e = evals(
-            &[(date!(2023 - 02 - 01), "DTaP"), (date!(2023 - 03 - 01), "DTaP"), (date!(2023 - 04 - 01), "DTaP")],
+            &[
+                (date!(2023 - 02 - 01), "DTaP"),
+                (date!(2023 - 03 - 01), "DTaP"),
+                (date!(2023 - 04 - 01), "DTaP"),
+            ],
             date!(2023 - 06 - 01),
         );
         // The first is too early (4 weeks old), so the March dose is DTP1.
@@ -91,10 +103,16 @@ mod tests {
     #[test]
     fn zero_dose_is_no_dtp1_by_twelve_months() {
         let none = evals(&[], date!(2024 - 06 - 01));
-        assert!(!is_zero_dose(BIRTH, &none, date!(2023 - 12 - 31)), "not yet one year old");
+        assert!(
+            !is_zero_dose(BIRTH, &none, date!(2023 - 12 - 31)),
+            "not yet one year old"
+        );
         assert!(is_zero_dose(BIRTH, &none, date!(2024 - 01 - 01)));
         let late = evals(&[(date!(2024 - 02 - 01), "HEXA")], date!(2024 - 06 - 01));
-        assert!(is_zero_dose(BIRTH, &late, date!(2024 - 06 - 01)), "DTP1 at 13 months is too late");
+        assert!(
+            is_zero_dose(BIRTH, &late, date!(2024 - 06 - 01)),
+            "DTP1 at 13 months is too late"
+        );
         assert!(!is_under_immunized(BIRTH, &late, date!(2024 - 06 - 01)));
         let on_time = evals(&[(date!(2023 - 12 - 31), "HEXA")], date!(2024 - 06 - 01));
         assert!(!is_zero_dose(BIRTH, &on_time, date!(2024 - 06 - 01)));
@@ -102,11 +120,24 @@ mod tests {
 
     #[test]
     fn under_immunized_is_dtp1_without_dtp3() {
-        let two = evals(&[(date!(2023 - 03 - 01), "HEXA"), (date!(2023 - 04 - 01), "PENTA")], date!(2024 - 06 - 01));
-        assert!(!is_under_immunized(BIRTH, &two, date!(2023 - 12 - 31)), "judged at one year");
+        let two = evals(
+            &[
+                (date!(2023 - 03 - 01), "HEXA"),
+                (date!(2023 - 04 - 01), "PENTA"),
+            ],
+            date!(2024 - 06 - 01),
+        );
+        assert!(
+            !is_under_immunized(BIRTH, &two, date!(2023 - 12 - 31)),
+            "judged at one year"
+        );
         assert!(is_under_immunized(BIRTH, &two, date!(2024 - 01 - 01)));
         let three = evals(
-            &[(date!(2023 - 03 - 01), "HEXA"), (date!(2023 - 04 - 01), "PENTA"), (date!(2023 - 05 - 01), "HEXA")],
+            &[
+                (date!(2023 - 03 - 01), "HEXA"),
+                (date!(2023 - 04 - 01), "PENTA"),
+                (date!(2023 - 05 - 01), "HEXA"),
+            ],
             date!(2024 - 06 - 01),
         );
         assert!(!is_under_immunized(BIRTH, &three, date!(2024 - 01 - 01)));
@@ -116,10 +147,22 @@ mod tests {
     #[test]
     fn hepb_birth_dose_timeliness() {
         let on = date!(2023 - 06 - 01);
-        assert!(hepb_birth_dose_within_24h(BIRTH, &evals(&[(BIRTH, "HepB")], on)));
-        assert!(hepb_birth_dose_within_24h(BIRTH, &evals(&[(date!(2023 - 01 - 02), "HepB")], on)));
-        assert!(!hepb_birth_dose_within_24h(BIRTH, &evals(&[(date!(2023 - 01 - 03), "HepB")], on)));
+        assert!(hepb_birth_dose_within_24h(
+            BIRTH,
+            &evals(&[(BIRTH, "HepB")], on)
+        ));
+        assert!(hepb_birth_dose_within_24h(
+            BIRTH,
+            &evals(&[(date!(2023 - 01 - 02), "HepB")], on)
+        ));
+        assert!(!hepb_birth_dose_within_24h(
+            BIRTH,
+            &evals(&[(date!(2023 - 01 - 03), "HepB")], on)
+        ));
         // A hexavalent at 2 months is HepB1 for this child, but not a birth dose.
-        assert!(!hepb_birth_dose_within_24h(BIRTH, &evals(&[(date!(2023 - 03 - 01), "HEXA")], on)));
+        assert!(!hepb_birth_dose_within_24h(
+            BIRTH,
+            &evals(&[(date!(2023 - 03 - 01), "HEXA")], on)
+        ));
     }
 }

@@ -22,7 +22,12 @@ struct Counted {
 
 /// Judges every administration for every antigen its product counts for.
 /// The result is in processing order: by date, then product code.
-pub fn evaluate(calendar: &Calendar, birth: Date, administrations: &[Administration], on: Date) -> Vec<DoseEvaluation> {
+pub fn evaluate(
+    calendar: &Calendar,
+    birth: Date,
+    administrations: &[Administration],
+    on: Date,
+) -> Vec<DoseEvaluation> {
     let mut ordered: Vec<&Administration> = administrations.iter().collect();
     ordered.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut counted: HashMap<&str, Vec<Counted>> = HashMap::new();
@@ -32,12 +37,17 @@ pub fn evaluate(calendar: &Calendar, birth: Date, administrations: &[Administrat
             out.push(e);
             continue;
         }
-        let product = calendar.product(&admin.product).expect("precheck found the product");
+        let product = calendar
+            .product(&admin.product)
+            .expect("precheck found the product");
         for antigen in &product.antigens {
             let history = counted.entry(antigen.as_str()).or_default();
             let e = judge_for_antigen(calendar, birth, admin, antigen, history);
             if e.is_valid() {
-                history.push(Counted { date: admin.date, label: e.label.clone().unwrap_or_default() });
+                history.push(Counted {
+                    date: admin.date,
+                    label: e.label.clone().unwrap_or_default(),
+                });
             }
             out.push(e);
         }
@@ -45,7 +55,12 @@ pub fn evaluate(calendar: &Calendar, birth: Date, administrations: &[Administrat
     out
 }
 
-fn verdict(admin: &Administration, antigen: Option<&str>, reason: InvalidReason, explanation: String) -> DoseEvaluation {
+fn verdict(
+    admin: &Administration,
+    antigen: Option<&str>,
+    reason: InvalidReason,
+    explanation: String,
+) -> DoseEvaluation {
     DoseEvaluation {
         administration: admin.clone(),
         antigen: antigen.map(str::to_owned),
@@ -58,15 +73,29 @@ fn verdict(admin: &Administration, antigen: Option<&str>, reason: InvalidReason,
 }
 
 /// Problems with the record itself, before any series is considered.
-fn precheck(calendar: &Calendar, birth: Date, admin: &Administration, on: Date) -> Option<DoseEvaluation> {
+fn precheck(
+    calendar: &Calendar,
+    birth: Date,
+    admin: &Administration,
+    on: Date,
+) -> Option<DoseEvaluation> {
     let (reason, why) = if admin.date > on {
-        (InvalidReason::AfterEvaluationDate, format!("dated {}, after the evaluation date {on}", admin.date))
+        (
+            InvalidReason::AfterEvaluationDate,
+            format!("dated {}, after the evaluation date {on}", admin.date),
+        )
     } else if admin.date < birth {
-        (InvalidReason::BeforeBirth, format!("dated {}, before the child's birth on {birth}", admin.date))
+        (
+            InvalidReason::BeforeBirth,
+            format!("dated {}, before the child's birth on {birth}", admin.date),
+        )
     } else if calendar.product(&admin.product).is_none() {
         (
             InvalidReason::UnknownProduct,
-            format!("product '{}' is not in calendar {}, so what it protects against is unknown", admin.product, calendar.id),
+            format!(
+                "product '{}' is not in calendar {}, so what it protects against is unknown",
+                admin.product, calendar.id
+            ),
         )
     } else {
         return None;
@@ -86,7 +115,10 @@ fn judge_for_antigen(
         return verdict(admin, Some(antigen), InvalidReason::NoSeries, why);
     };
     let Some(rule) = series.doses.get(history.len()) else {
-        let why = format!("the {antigen} series was already complete ({} valid doses)", history.len());
+        let why = format!(
+            "the {antigen} series was already complete ({} valid doses)",
+            history.len()
+        );
         return verdict(admin, Some(antigen), InvalidReason::ExtraDose, why);
     };
     let mut e = judge_dose(calendar, birth, admin, series, rule, history.last());
@@ -105,17 +137,34 @@ fn judge_dose(
     previous: Option<&Counted>,
 ) -> DoseEvaluation {
     let antigen = Some(series.antigen.as_str());
-    let not_as = |reason, why: String| verdict(admin, antigen, reason, format!("does not count as {}: {why}", rule.label));
+    let not_as = |reason, why: String| {
+        verdict(
+            admin,
+            antigen,
+            reason,
+            format!("does not count as {}: {why}", rule.label),
+        )
+    };
     if let Some(flag) = admin.flags.iter().copied().find(|f| f.invalidates()) {
         return not_as(InvalidReason::Flagged(flag), flag.describe().to_owned());
     }
     if let Some(expiry) = admin.lot_expiry.filter(|x| *x < admin.date) {
-        return not_as(InvalidReason::ExpiredLot, format!("the lot expired on {expiry}, before the dose was given on {}", admin.date));
+        return not_as(
+            InvalidReason::ExpiredLot,
+            format!(
+                "the lot expired on {expiry}, before the dose was given on {}",
+                admin.date
+            ),
+        );
     }
     if let Some(max) = rule.max_age {
         let stop = max.add_to(birth);
         if admin.date >= stop {
-            let why = format!("given on {}, but it is not given from the age of {} ({stop})", admin.date, max.describe());
+            let why = format!(
+                "given on {}, but it is not given from the age of {} ({stop})",
+                admin.date,
+                max.describe()
+            );
             return not_as(InvalidReason::AfterMaxAge, why);
         }
     }
@@ -130,14 +179,28 @@ fn judge_dose(
 }
 
 /// The minimum-age and minimum-interval dates this dose must respect.
-fn lower_limits(birth: Date, rule: &DoseRule, previous: Option<&Counted>) -> Vec<(Ruled, InvalidReason)> {
+fn lower_limits(
+    birth: Date,
+    rule: &DoseRule,
+    previous: Option<&Counted>,
+) -> Vec<(Ruled, InvalidReason)> {
     let mut limits = vec![(
-        Ruled::new(rule.min_age.add_to(birth), DateRule::MinimumAge { age: rule.min_age }),
+        Ruled::new(
+            rule.min_age.add_to(birth),
+            DateRule::MinimumAge { age: rule.min_age },
+        ),
         InvalidReason::TooEarlyAge,
     )];
     if let (Some(prev), Some(interval)) = (previous, rule.min_interval) {
-        let rule = DateRule::MinimumInterval { interval, after: prev.label.clone(), previous: prev.date };
-        limits.push((Ruled::new(interval.add_to(prev.date), rule), InvalidReason::TooShortInterval));
+        let rule = DateRule::MinimumInterval {
+            interval,
+            after: prev.label.clone(),
+            previous: prev.date,
+        };
+        limits.push((
+            Ruled::new(interval.add_to(prev.date), rule),
+            InvalidReason::TooShortInterval,
+        ));
     }
     limits
 }
@@ -150,8 +213,18 @@ fn too_early(given: Date, limit: &Ruled, grace_days: u32) -> String {
     )
 }
 
-fn valid(admin: &Administration, antigen: Option<&str>, rule: &DoseRule, limits: &[(Ruled, InvalidReason)], grace_days: u32) -> DoseEvaluation {
-    let binding = limits.iter().map(|(l, _)| l).max_by_key(|l| l.date).expect("minimum age is always a limit");
+fn valid(
+    admin: &Administration,
+    antigen: Option<&str>,
+    rule: &DoseRule,
+    limits: &[(Ruled, InvalidReason)],
+    grace_days: u32,
+) -> DoseEvaluation {
+    let binding = limits
+        .iter()
+        .map(|(l, _)| l)
+        .max_by_key(|l| l.date)
+        .expect("minimum age is always a limit");
     let grace_applied = admin.date < binding.date;
     let explanation = if grace_applied {
         let days = (binding.date - admin.date).whole_days();
@@ -160,7 +233,10 @@ fn valid(admin: &Administration, antigen: Option<&str>, rule: &DoseRule, limits:
             rule.label, admin.date
         )
     } else {
-        format!("counts as {}: given on {}, on or after {binding}", rule.label, admin.date)
+        format!(
+            "counts as {}: given on {}, on or after {binding}",
+            rule.label, admin.date
+        )
     };
     DoseEvaluation {
         administration: admin.clone(),

@@ -106,23 +106,50 @@ mod tests {
             after: "DTP1".into(),
             previous: date!(2024 - 03 - 01),
         };
-        assert_eq!(r.to_string(), "minimum interval of 4 weeks after DTP1 on 2024-03-01");
+        assert_eq!(
+            r.to_string(),
+            "minimum interval of 4 weeks after DTP1 on 2024-03-01"
+        );
         let ruled = Ruled::new(date!(2024 - 03 - 29), r);
-        assert_eq!(ruled.to_string(), "2024-03-29 (minimum interval of 4 weeks after DTP1 on 2024-03-01)");
+        assert_eq!(
+            ruled.to_string(),
+            "2024-03-29 (minimum interval of 4 weeks after DTP1 on 2024-03-01)"
+        );
     }
 
     #[test]
     fn later_keeps_the_first_on_ties() {
-        let a = Ruled::new(date!(2024 - 01 - 01), DateRule::MinimumAge { age: Span::weeks(6) });
-        let b = Ruled::new(date!(2024 - 01 - 01), DateRule::ContraindicationEnds { until: date!(2023 - 12 - 31) });
-        assert!(matches!(a.clone().later(Some(b)).rule, DateRule::MinimumAge { .. }));
-        let c = Ruled::new(date!(2024 - 02 - 01), DateRule::MinimumAge { age: Span::weeks(9) });
+        let a = Ruled::new(
+            date!(2024 - 01 - 01),
+            DateRule::MinimumAge {
+                age: Span::weeks(6),
+            },
+        );
+        let b = Ruled::new(
+            date!(2024 - 01 - 01),
+            DateRule::ContraindicationEnds {
+                until: date!(2023 - 12 - 31),
+            },
+        );
+        assert!(matches!(
+            a.clone().later(Some(b)).rule,
+            DateRule::MinimumAge { .. }
+        ));
+        let c = Ruled::new(
+            date!(2024 - 02 - 01),
+            DateRule::MinimumAge {
+                age: Span::weeks(9),
+            },
+        );
         assert_eq!(a.later(Some(c)).date, date!(2024 - 02 - 01));
     }
 
     #[test]
     fn serialises_with_a_rule_tag() {
-        let json = serde_json::to_string(&DateRule::RecommendedAge { age: Span::months(3) }).unwrap();
+        let json = serde_json::to_string(&DateRule::RecommendedAge {
+            age: Span::months(3),
+        })
+        .unwrap();
         assert_eq!(json, r#"{"rule":"recommended-age","age":"3m"}"#);
     }
 }

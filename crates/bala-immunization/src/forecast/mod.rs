@@ -38,7 +38,9 @@ mod explain;
 mod records;
 mod status;
 
-pub use coverage::{dose_date, hepb_birth_dose_within_24h, is_under_immunized, is_zero_dose, valid_dose_count, DTP};
+pub use coverage::{
+    dose_date, hepb_birth_dose_within_24h, is_under_immunized, is_zero_dose, valid_dose_count, DTP,
+};
 pub use evaluate::evaluate;
 pub use explain::DateRule;
 pub use records::{AdminFlag, Administration, ChildRecord, Contraindication, Refusal};
@@ -150,7 +152,12 @@ pub fn forecast(calendar: &Calendar, child: &ChildRecord, on: Date) -> Forecast 
         .iter()
         .map(|s| series_forecast(calendar, s, child, &evaluations, on))
         .collect();
-    Forecast { calendar_id: calendar.id.clone(), on, evaluations, series }
+    Forecast {
+        calendar_id: calendar.id.clone(),
+        on,
+        evaluations,
+        series,
+    }
 }
 
 impl Forecast {

@@ -57,7 +57,11 @@ pub struct Administration {
     pub date: Date,
     /// A product code of the calendar (`HEXA`, `MMR` …).
     pub product: String,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_date::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_date::option"
+    )]
     pub lot_expiry: Option<Date>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<AdminFlag>,
@@ -66,14 +70,26 @@ pub struct Administration {
 impl Administration {
     /// A dose of `product` on `date` with nothing else recorded.
     pub fn new(date: Date, product: impl Into<String>) -> Administration {
-        Administration { id: None, date, product: product.into(), lot_expiry: None, flags: Vec::new() }
+        Administration {
+            id: None,
+            date,
+            product: product.into(),
+            lot_expiry: None,
+            flags: Vec::new(),
+        }
     }
 
     /// The canonical processing order: by date, then by every other field, so
     /// two same-day records are always taken in the same order whatever order
     /// storage returned them in.
     pub(crate) fn sort_key(&self) -> (Date, &str, Option<Date>, &[AdminFlag], Option<&str>) {
-        (self.date, &self.product, self.lot_expiry, &self.flags, self.id.as_deref())
+        (
+            self.date,
+            &self.product,
+            self.lot_expiry,
+            &self.flags,
+            self.id.as_deref(),
+        )
     }
 }
 
@@ -83,10 +99,18 @@ pub struct Contraindication {
     pub antigen: String,
     /// First day it applies; `None` = applies to any evaluation date (e.g. entered
     /// without a date). Lets an "as of" evaluation ignore later findings.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_date::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_date::option"
+    )]
     pub since: Option<Date>,
     /// Last day it applies (inclusive); `None` = permanent.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_date::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_date::option"
+    )]
     pub until: Option<Date>,
     pub reason: String,
 }
@@ -131,6 +155,12 @@ pub struct ChildRecord {
 impl ChildRecord {
     /// A child with nothing recorded yet.
     pub fn new(birth: Date, sex: Option<Sex>) -> ChildRecord {
-        ChildRecord { birth, sex, administrations: Vec::new(), contraindications: Vec::new(), refusals: Vec::new() }
+        ChildRecord {
+            birth,
+            sex,
+            administrations: Vec::new(),
+            contraindications: Vec::new(),
+            refusals: Vec::new(),
+        }
     }
 }

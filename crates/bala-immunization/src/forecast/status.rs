@@ -48,7 +48,11 @@ pub struct NextDose {
     #[serde(with = "crate::serde_date")]
     pub overdue_from: Date,
     /// Last day it may still be given (the day before the maximum age), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_date::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::serde_date::option"
+    )]
     pub latest: Option<Date>,
     /// Days overdue on the evaluation date, counting `overdue_from` as day 1;
     /// only when the status is overdue.
@@ -78,9 +82,21 @@ struct Ctx<'a> {
 }
 
 /// Forecasts one series from the evaluations [`super::evaluate`] produced.
-pub fn series_forecast(calendar: &Calendar, series: &Series, child: &ChildRecord, evals: &[DoseEvaluation], on: Date) -> SeriesForecast {
+pub fn series_forecast(
+    calendar: &Calendar,
+    series: &Series,
+    child: &ChildRecord,
+    evals: &[DoseEvaluation],
+    on: Date,
+) -> SeriesForecast {
     let evals = evals.iter().filter(|e| e.is_for(&series.antigen)).collect();
-    let ctx = Ctx { calendar, series, child, evals, on };
+    let ctx = Ctx {
+        calendar,
+        series,
+        child,
+        evals,
+        on,
+    };
     let valid: Vec<&DoseEvaluation> = ctx.evals.iter().copied().filter(|e| e.is_valid()).collect();
     let mut out = SeriesForecast {
         antigen: series.antigen.clone(),
@@ -110,17 +126,33 @@ pub fn series_forecast(calendar: &Calendar, series: &Series, child: &ChildRecord
 }
 
 fn complete_text(series: &Series, valid: &[&DoseEvaluation]) -> String {
-    let last = valid.last().map(|e| format!(", the last on {}", e.administration.date)).unwrap_or_default();
-    format!("complete: all {} doses of the {} series are valid{last}", series.doses.len(), series.antigen)
+    let last = valid
+        .last()
+        .map(|e| format!(", the last on {}", e.administration.date))
+        .unwrap_or_default();
+    format!(
+        "complete: all {} doses of the {} series are valid{last}",
+        series.doses.len(),
+        series.antigen
+    )
 }
 
 fn not_applicable(ctx: &Ctx) -> Option<String> {
     if !ctx.series.applies_to(ctx.child.sex) {
-        let sex = ctx.series.sex.map_or("", |s| if s.code() == "F" { "girls" } else { "boys" });
-        return Some(format!("not applicable: the {} series is for {sex} only", ctx.series.antigen));
+        let sex = ctx
+            .series
+            .sex
+            .map_or("", |s| if s.code() == "F" { "girls" } else { "boys" });
+        return Some(format!(
+            "not applicable: the {} series is for {sex} only",
+            ctx.series.antigen
+        ));
     }
     let introduced = ctx.series.introduced.filter(|d| ctx.on < *d)?;
-    Some(format!("not applicable: the {} series is offered from {introduced}", ctx.series.antigen))
+    Some(format!(
+        "not applicable: the {} series is offered from {introduced}",
+        ctx.series.antigen
+    ))
 }
 
 /// Temporary contraindications active on the evaluation date that push the earliest date.
@@ -131,16 +163,31 @@ fn contraindication_end(ctx: &Ctx) -> Option<Ruled> {
         .filter(|c| c.antigen == ctx.series.antigen && c.active_on(ctx.on))
         .filter_map(|c| c.until)
         .max()
-        .map(|until| Ruled::new(until + Duration::days(1), DateRule::ContraindicationEnds { until }))
+        .map(|until| {
+            Ruled::new(
+                until + Duration::days(1),
+                DateRule::ContraindicationEnds { until },
+            )
+        })
 }
 
 fn next_dose(ctx: &Ctx, rule: &DoseRule, previous: Option<&DoseEvaluation>) -> NextDose {
     let birth = ctx.child.birth;
-    let by_age = Ruled::new(rule.min_age.add_to(birth), DateRule::MinimumAge { age: rule.min_age });
+    let by_age = Ruled::new(
+        rule.min_age.add_to(birth),
+        DateRule::MinimumAge { age: rule.min_age },
+    );
     let by_interval = previous.zip(rule.min_interval).map(|(prev, interval)| {
         let after = prev.label.clone().unwrap_or_default();
         let date = prev.administration.date;
-        Ruled::new(interval.add_to(date), DateRule::MinimumInterval { interval, after, previous: date })
+        Ruled::new(
+            interval.add_to(date),
+            DateRule::MinimumInterval {
+                interval,
+                after,
+                previous: date,
+            },
+        )
     });
     let earliest = by_age.later(by_interval).later(contraindication_end(ctx));
     let recommended = recommended_date(ctx, rule, &earliest);
@@ -164,9 +211,23 @@ fn next_dose(ctx: &Ctx, rule: &DoseRule, previous: Option<&DoseEvaluation>) -> N
 /// make every older child overdue on its first day.
 fn recommended_date(ctx: &Ctx, rule: &DoseRule, earliest: &Ruled) -> Ruled {
     let scheduled = rule.recommended_age.add_to(ctx.child.birth);
-    let on_time = Ruled::new(scheduled, DateRule::RecommendedAge { age: rule.recommended_age });
-    let catch_up = Ruled::new(earliest.date, DateRule::CatchUp { age: rule.recommended_age, scheduled });
-    let introduced = ctx.series.introduced.map(|on| Ruled::new(on, DateRule::Introduced { on }));
+    let on_time = Ruled::new(
+        scheduled,
+        DateRule::RecommendedAge {
+            age: rule.recommended_age,
+        },
+    );
+    let catch_up = Ruled::new(
+        earliest.date,
+        DateRule::CatchUp {
+            age: rule.recommended_age,
+            scheduled,
+        },
+    );
+    let introduced = ctx
+        .series
+        .introduced
+        .map(|on| Ruled::new(on, DateRule::Introduced { on }));
     on_time.later(Some(catch_up)).later(introduced)
 }
 
@@ -176,10 +237,16 @@ fn classify(ctx: &Ctx, rule: &DoseRule, next: &NextDose) -> (SeriesStatus, Strin
     }
     let dates = dates_text(ctx, next);
     if let Some(why) = contraindicated(ctx) {
-        return (SeriesStatus::Contraindicated, format!("{} is not to be given: {why}; {dates}", next.label));
+        return (
+            SeriesStatus::Contraindicated,
+            format!("{} is not to be given: {why}; {dates}", next.label),
+        );
     }
     if let Some(date) = refused(ctx) {
-        return (SeriesStatus::Refused, format!("{} was refused on {date}; {dates}", next.label));
+        return (
+            SeriesStatus::Refused,
+            format!("{} was refused on {date}; {dates}", next.label),
+        );
     }
     let (status, phrase) = if ctx.on < next.recommended {
         (SeriesStatus::NotYetDue, "is not yet due".to_owned())
@@ -187,16 +254,28 @@ fn classify(ctx: &Ctx, rule: &DoseRule, next: &NextDose) -> (SeriesStatus, Strin
         (SeriesStatus::Due, "is due".to_owned())
     } else {
         let days = next.days_overdue.unwrap_or_default();
-        (SeriesStatus::Overdue, format!("is overdue by {days} day{}", if days == 1 { "" } else { "s" }))
+        (
+            SeriesStatus::Overdue,
+            format!(
+                "is overdue by {days} day{}",
+                if days == 1 { "" } else { "s" }
+            ),
+        )
     };
     (status, format!("{} {phrase}: {dates}", next.label))
 }
 
 fn dates_text(ctx: &Ctx, next: &NextDose) -> String {
-    let threshold = DateRule::OverdueThreshold { after: ctx.calendar.overdue_after };
+    let threshold = DateRule::OverdueThreshold {
+        after: ctx.calendar.overdue_after,
+    };
     format!(
         "earliest {} ({}); recommended {} ({}); overdue from {} ({threshold})",
-        next.earliest, next.earliest_rule, next.recommended, next.recommended_rule, next.overdue_from
+        next.earliest,
+        next.earliest_rule,
+        next.recommended,
+        next.recommended_rule,
+        next.overdue_from
     )
 }
 
@@ -204,7 +283,10 @@ fn aged_out(rule: &DoseRule, next: &NextDose, on: Date) -> Option<String> {
     let latest = next.latest?;
     let max = rule.max_age.map(|m| m.describe()).unwrap_or_default();
     if on > latest {
-        Some(format!("aged out: {} is not given from the age of {max} (last possible day {latest})", rule.label))
+        Some(format!(
+            "aged out: {} is not given from the age of {max} (last possible day {latest})",
+            rule.label
+        ))
     } else if next.earliest > latest {
         Some(format!(
             "aged out: {} cannot be given before the age of {max}; the earliest date {} ({}) is after the last possible day {latest}",
@@ -228,7 +310,11 @@ fn contraindicated(ctx: &Ctx) -> Option<String> {
         None => "permanent contraindication".to_owned(),
         Some(until) => format!("temporary contraindication until {until}"),
     };
-    Some(if current.reason.is_empty() { kind } else { format!("{kind} ({})", current.reason) })
+    Some(if current.reason.is_empty() {
+        kind
+    } else {
+        format!("{kind} ({})", current.reason)
+    })
 }
 
 /// The refusal in force: recorded on or before the evaluation date and after

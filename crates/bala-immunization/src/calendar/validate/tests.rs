@@ -7,7 +7,10 @@ fn kz() -> Calendar {
 }
 
 fn series_mut<'a>(c: &'a mut Calendar, antigen: &str) -> &'a mut Series {
-    c.series.iter_mut().find(|s| s.antigen == antigen).expect("series exists")
+    c.series
+        .iter_mut()
+        .find(|s| s.antigen == antigen)
+        .expect("series exists")
 }
 
 /// Asserts that `field` is reported with `code` and returns its message.
@@ -29,8 +32,15 @@ fn bundled_calendar_is_clean() {
 fn recommended_age_below_minimum_age() {
     let mut c = kz();
     series_mut(&mut c, "DTP").doses[0].recommended_age = Span::weeks(4);
-    let detail = error_for(&c, "series[DTP].doses[1].recommended_age", "err-cal-min-above-recommended");
-    assert!(detail.contains("DTP1") && detail.contains("6 weeks"), "{detail}");
+    let detail = error_for(
+        &c,
+        "series[DTP].doses[1].recommended_age",
+        "err-cal-min-above-recommended",
+    );
+    assert!(
+        detail.contains("DTP1") && detail.contains("6 weeks"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -53,7 +63,10 @@ fn schedule_breaking_its_own_interval() {
     let mut c = kz();
     series_mut(&mut c, "DTP").doses[1].min_interval = Some(Span::weeks(6));
     let detail = error_for(&c, "series[DTP].doses[2].min_interval", "err-cal-interval");
-    assert!(detail.contains("DTP1") && detail.contains("DTP2"), "{detail}");
+    assert!(
+        detail.contains("DTP1") && detail.contains("DTP2"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -70,7 +83,11 @@ fn interval_presence() {
     series_mut(&mut c, "DTP").doses[0].min_interval = Some(Span::weeks(4));
     series_mut(&mut c, "DTP").doses[1].min_interval = None;
     series_mut(&mut c, "Hib").doses[1].min_interval = Some(Span::ZERO);
-    error_for(&c, "series[DTP].doses[1].min_interval", "err-cal-first-interval");
+    error_for(
+        &c,
+        "series[DTP].doses[1].min_interval",
+        "err-cal-first-interval",
+    );
     error_for(&c, "series[DTP].doses[2].min_interval", "err-cal-required");
     error_for(&c, "series[Hib].doses[2].min_interval", "err-cal-interval");
 }
@@ -119,7 +136,11 @@ fn series_problems() {
     dtp.doses.clear();
     error_for(&c, "series[DTP].doses", "err-cal-empty");
     error_for(&c, "series[Rota].antigen", "err-cal-unknown-antigen");
-    assert!(c.validate().0.iter().any(|e| e.field == "series[BCG].antigen" && e.code == "err-cal-duplicate"));
+    assert!(c
+        .validate()
+        .0
+        .iter()
+        .any(|e| e.field == "series[BCG].antigen" && e.code == "err-cal-duplicate"));
 }
 
 #[test]
