@@ -16,14 +16,14 @@ mod columns;
 mod csv_table;
 mod draft;
 
-// pub mod adx;
-// pub mod codemap;
-// pub mod dhis2;
+pub mod adx;
+pub mod codemap;
+pub mod dhis2;
 pub mod sdmx_csv;
 // pub mod sdmx_json;
 pub mod tidy_csv;
 
-// pub use codemap::{CodeKind, CodeMap, CodeMapping, DHIS2_DEFAULT_COMBO};
+pub use codemap::{CodeKind, CodeMap, CodeMapping, DHIS2_DEFAULT_COMBO};
 pub use columns::KNOWN_ATTRIBUTES;
 
 use crate::model::Observation;
@@ -115,8 +115,8 @@ pub enum WriteError {
     Invalid { index: usize, errors: ValidationErrors },
     #[error("this format holds one indicator per file; found {first} and {second}")]
     MixedIndicators { first: String, second: String },
-    #[error("no {kind:?} mapping in code map '{system}' for Bala code '{code}'")]
-    Unmapped { system: String, kind: String, code: String },
+    #[error("no {kind} mapping in code map '{system}' for Bala code '{code}'")]
+    Unmapped { system: String, kind: CodeKind, code: String },
     #[error("two observations have the same key: {0}")]
     Duplicate(String),
     #[error("{0}")]
