@@ -4,8 +4,11 @@
 //! input order never matters). For each antigen a product counts for, the dose
 //! is judged against the *next* dose of that antigen's series, with the previous
 //! *valid* dose as the reference for the interval — an invalid dose is as if it
-//! had not been given. Checks, first failing wins: flags, lot expiry, series
-//! already complete, maximum age, minimum age, minimum interval.
+//! had not been given. Checks, first failing wins: the record itself (dated
+//! after the evaluation date, before birth, unknown product), then per antigen:
+//! series already complete, invalidating flag, lot expiry, maximum age, minimum
+//! age, minimum interval. Problems with the vial (flag, expiry) come before the
+//! timing checks because they are what a nurse must act on first.
 
 use super::explain::{DateRule, Ruled};
 use super::{Administration, DoseEvaluation, InvalidReason, Outcome};
