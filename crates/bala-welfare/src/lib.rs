@@ -17,5 +17,6 @@ pub mod text;
 pub use instrument::{Instrument, RiskLevel};
 
 pub use alerts::{evaluate_rules, hit_rates, Facts, FiredAlert, HitRate, RuleSet, Severity};
+pub use case::{Case, CaseState, ResponsePolicy, Role, TransitionRequest};
 pub use scoring::{score, Answer, AnswerValue, ScreeningContext, ScreeningResult};
 pub use text::{Lang, Text};
