@@ -9,7 +9,7 @@
 //! stated explicitly rather than left to the reader of the ratio.
 
 use crate::model::dims::id;
-use crate::model::{AreaRef, Direction, Dims, ObsKey, Observation, Period};
+use crate::model::{AreaRef, Dims, Direction, ObsKey, Observation, Period};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -38,7 +38,12 @@ pub struct GapIn {
 }
 
 /// The gap between two values.
-pub fn gap(dimension: &str, group: (&str, f64), reference: (&str, f64), direction: Direction) -> Gap {
+pub fn gap(
+    dimension: &str,
+    group: (&str, f64),
+    reference: (&str, f64),
+    direction: Direction,
+) -> Gap {
     let disadvantaged = if direction.better(group.1, reference.1) {
         Some(reference.0)
     } else if direction.better(reference.1, group.1) {
@@ -61,10 +66,18 @@ pub fn gap(dimension: &str, group: (&str, f64), reference: (&str, f64), directio
 /// Every gap between `group` and `reference` on `dimension`: observations are paired
 /// when they agree on indicator, area, period and every other dimension. Pairs come
 /// out in key order.
-pub fn group_gaps(observations: &[Observation], dimension: &str, group: &str, reference: &str, direction: Direction) -> Vec<GapIn> {
+pub fn group_gaps(
+    observations: &[Observation],
+    dimension: &str,
+    group: &str,
+    reference: &str,
+    direction: Direction,
+) -> Vec<GapIn> {
     let mut pairs: BTreeMap<ObsKey, (Option<f64>, Option<f64>)> = BTreeMap::new();
     for o in observations {
-        let Some(code) = o.dims.get(dimension) else { continue };
+        let Some(code) = o.dims.get(dimension) else {
+            continue;
+        };
         let slot = if code == group {
             0
         } else if code == reference {
@@ -75,12 +88,19 @@ pub fn group_gaps(observations: &[Observation], dimension: &str, group: &str, re
         let mut context = o.key();
         context.dims.remove(dimension);
         let entry = pairs.entry(context).or_default();
-        if slot == 0 { entry.0 = Some(o.value) } else { entry.1 = Some(o.value) }
+        if slot == 0 {
+            entry.0 = Some(o.value)
+        } else {
+            entry.1 = Some(o.value)
+        }
     }
     pairs
         .into_iter()
         .filter_map(|(context, pair)| match pair {
-            (Some(g), Some(r)) => Some(GapIn { context, gap: gap(dimension, (group, g), (reference, r), direction) }),
+            (Some(g), Some(r)) => Some(GapIn {
+                context,
+                gap: gap(dimension, (group, g), (reference, r), direction),
+            }),
             _ => None,
         })
         .collect()
@@ -89,8 +109,20 @@ pub fn group_gaps(observations: &[Observation], dimension: &str, group: &str, re
 /// Richest over poorest quintile (Q5/Q1), on kazstat's `INCOME_WEALTH_QUANTILE` or
 /// UNICEF's `WEALTH_QUINTILE`, whichever the observations use.
 pub fn wealth_gaps(observations: &[Observation], direction: Direction) -> Vec<GapIn> {
-    let mut out = group_gaps(observations, id::INCOME_WEALTH_QUANTILE, "Q5", "Q1", direction);
-    out.extend(group_gaps(observations, id::WEALTH_QUINTILE, "Q5", "Q1", direction));
+    let mut out = group_gaps(
+        observations,
+        id::INCOME_WEALTH_QUANTILE,
+        "Q5",
+        "Q1",
+        direction,
+    );
+    out.extend(group_gaps(
+        observations,
+        id::WEALTH_QUINTILE,
+        "Q5",
+        "Q1",
+        direction,
+    ));
     out
 }
 
@@ -120,10 +152,20 @@ pub struct Ranked {
 
 /// The sub-national values of one indicator in one period for one disaggregation
 /// (national values left out), ready to rank.
-pub fn cross_section(observations: &[Observation], indicator: &str, period: Period, dims: &Dims) -> Vec<(AreaRef, f64)> {
+pub fn cross_section(
+    observations: &[Observation],
+    indicator: &str,
+    period: Period,
+    dims: &Dims,
+) -> Vec<(AreaRef, f64)> {
     observations
         .iter()
-        .filter(|o| o.indicator == indicator && o.period == period && &o.dims == dims && !o.area.is_national())
+        .filter(|o| {
+            o.indicator == indicator
+                && o.period == period
+                && &o.dims == dims
+                && !o.area.is_national()
+        })
         .map(|o| (o.area.clone(), o.value))
         .collect()
 }
@@ -141,7 +183,17 @@ pub fn rank_by_value(values: &[(AreaRef, f64)], direction: Direction) -> Vec<Ran
     });
     let keyed: Vec<(f64, Ranked)> = v
         .into_iter()
-        .map(|(area, value)| (*value, Ranked { rank: 0, area: area.clone(), value: *value, distance_to_target: None }))
+        .map(|(area, value)| {
+            (
+                *value,
+                Ranked {
+                    rank: 0,
+                    area: area.clone(),
+                    value: *value,
+                    distance_to_target: None,
+                },
+            )
+        })
         .collect();
     assign_ranks(keyed)
 }
@@ -149,13 +201,25 @@ pub fn rank_by_value(values: &[(AreaRef, f64)], direction: Direction) -> Vec<Ran
 /// Priority list: the area furthest from meeting `target` first, areas that meet
 /// it last (distance 0, tied). Why furthest first: this ranking answers "where is
 /// help needed most", the opposite question to the league table.
-pub fn rank_by_distance_to_target(values: &[(AreaRef, f64)], target: f64, direction: Direction) -> Vec<Ranked> {
+pub fn rank_by_distance_to_target(
+    values: &[(AreaRef, f64)],
+    target: f64,
+    direction: Direction,
+) -> Vec<Ranked> {
     let mut keyed: Vec<(f64, Ranked)> = values
         .iter()
         .filter(|(_, x)| x.is_finite())
         .map(|(area, value)| {
             let d = distance(*value, target, direction);
-            (d, Ranked { rank: 0, area: area.clone(), value: *value, distance_to_target: Some(d) })
+            (
+                d,
+                Ranked {
+                    rank: 0,
+                    area: area.clone(),
+                    value: *value,
+                    distance_to_target: Some(d),
+                },
+            )
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.area.cmp(&b.1.area)));
@@ -190,7 +254,12 @@ mod tests {
     use super::*;
 
     fn o(area: &str, dims: &[(&str, &str)], value: f64) -> Observation {
-        let mut x = Observation::new("X", AreaRef::parse(area), Period::annual(2020).unwrap(), value);
+        let mut x = Observation::new(
+            "X",
+            AreaRef::parse(area),
+            Period::annual(2020).unwrap(),
+            value,
+        );
         for (k, v) in dims {
             x = x.with_dim(k, v);
         }
@@ -205,8 +274,14 @@ mod tests {
         assert_eq!(g.ratio, Some(0.8));
         let g = gap("SEX", ("F", 8.0), ("M", 10.0), Direction::HigherIsBetter);
         assert_eq!(g.disadvantaged.as_deref(), Some("F"));
-        assert_eq!(gap("SEX", ("F", 1.0), ("M", 1.0), Direction::HigherIsBetter).disadvantaged, None);
-        assert_eq!(gap("SEX", ("F", 1.0), ("M", 0.0), Direction::HigherIsBetter).ratio, None);
+        assert_eq!(
+            gap("SEX", ("F", 1.0), ("M", 1.0), Direction::HigherIsBetter).disadvantaged,
+            None
+        );
+        assert_eq!(
+            gap("SEX", ("F", 1.0), ("M", 0.0), Direction::HigherIsBetter).ratio,
+            None
+        );
     }
 
     #[test]
@@ -257,13 +332,23 @@ mod tests {
         let r = rank_by_value(&v, Direction::HigherIsBetter);
         assert_eq!(r[0].area.as_str(), "E");
         let d = rank_by_distance_to_target(&v, 2.0, Direction::LowerIsBetter);
-        let got: Vec<(usize, &str, f64)> = d.iter().map(|x| (x.rank, x.area.as_str(), x.distance_to_target.unwrap())).collect();
-        assert_eq!(got, [(1, "E", 3.0), (2, "B", 1.0), (2, "C", 1.0), (4, "A", 0.0)]);
+        let got: Vec<(usize, &str, f64)> = d
+            .iter()
+            .map(|x| (x.rank, x.area.as_str(), x.distance_to_target.unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, "E", 3.0), (2, "B", 1.0), (2, "C", 1.0), (4, "A", 0.0)]
+        );
     }
 
     #[test]
     fn cross_section_leaves_out_national_and_other_slices() {
-        let obs = vec![o("", &[], 1.0), o("KZAKM", &[], 2.0), o("KZAKT", &[("SEX", "F")], 3.0)];
+        let obs = vec![
+            o("", &[], 1.0),
+            o("KZAKM", &[], 2.0),
+            o("KZAKT", &[("SEX", "F")], 3.0),
+        ];
         let cs = cross_section(&obs, "X", Period::annual(2020).unwrap(), &Dims::new());
         assert_eq!(cs, vec![(AreaRef::parse("KZAKM"), 2.0)]);
     }

@@ -12,7 +12,7 @@
 //! No I/O, no database, no async: parsers take `&[u8]`/`&str`, so each rule is tested
 //! directly and parsers can be fuzzed.
 
-pub mod model;
-pub mod progress;
 pub mod equity;
 pub mod exchange;
+pub mod model;
+pub mod progress;

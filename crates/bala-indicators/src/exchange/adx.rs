@@ -33,17 +33,23 @@ pub fn parse(input: &[u8], map: &CodeMap) -> Result<Import, FormatError> {
     reader.config_mut().trim_text(true);
     let mut st = State::default();
     loop {
-        let event = reader.read_event().map_err(|e| xml_error(&reader, &e.to_string()))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| xml_error(&reader, &e.to_string()))?;
         match event {
             Event::Start(e) => st.start(&reader, &e, false, map)?,
             Event::Empty(e) => st.start(&reader, &e, true, map)?,
             Event::End(e) => st.end(e.local_name().as_ref(), map),
             Event::Text(t) if st.in_annotation => {
-                let text = t.unescape().map_err(|e| xml_error(&reader, &e.to_string()))?;
+                let text = t
+                    .unescape()
+                    .map_err(|e| xml_error(&reader, &e.to_string()))?;
                 st.annotate(&text);
             }
             Event::CData(c) if st.in_annotation => {
-                let text = std::str::from_utf8(&c).map_err(|e| xml_error(&reader, &e.to_string()))?.to_string();
+                let text = std::str::from_utf8(&c)
+                    .map_err(|e| xml_error(&reader, &e.to_string()))?
+                    .to_string();
                 st.annotate(&text);
             }
             Event::Eof => break,
@@ -57,11 +63,17 @@ pub fn parse(input: &[u8], map: &CodeMap) -> Result<Import, FormatError> {
 }
 
 fn xml_error(reader: &Reader<&[u8]>, message: &str) -> FormatError {
-    FormatError::Xml { position: reader.error_position(), message: message.to_string() }
+    FormatError::Xml {
+        position: reader.error_position(),
+        message: message.to_string(),
+    }
 }
 
 fn not_adx(message: &str) -> FormatError {
-    FormatError::Structure { expected: "an ADX message", message: message.to_string() }
+    FormatError::Structure {
+        expected: "an ADX message",
+        message: message.to_string(),
+    }
 }
 
 #[derive(Default)]
@@ -95,12 +107,21 @@ struct Pending {
 }
 
 impl State {
-    fn start(&mut self, reader: &Reader<&[u8]>, e: &BytesStart, empty: bool, map: &CodeMap) -> Result<(), FormatError> {
+    fn start(
+        &mut self,
+        reader: &Reader<&[u8]>,
+        e: &BytesStart,
+        empty: bool,
+        map: &CodeMap,
+    ) -> Result<(), FormatError> {
         let name = e.local_name();
         let name = name.as_ref();
         if !self.root_seen {
             if name != b"adx" {
-                return Err(not_adx(&format!("the root element is {}", String::from_utf8_lossy(name))));
+                return Err(not_adx(&format!(
+                    "the root element is {}",
+                    String::from_utf8_lossy(name)
+                )));
             }
             self.root_seen = true;
             return Ok(());
@@ -148,11 +169,18 @@ impl State {
             None => format!("dataValue {} (outside any group)", p.row),
         };
         let draft = value_draft(p, map);
-        self.out.push(draft.0, location, draft.1.finish("dataElement", "period", "value"));
+        self.out.push(
+            draft.0,
+            location,
+            draft.1.finish("dataElement", "period", "value"),
+        );
     }
 }
 
-fn attributes(reader: &Reader<&[u8]>, e: &BytesStart) -> Result<Vec<(String, String)>, FormatError> {
+fn attributes(
+    reader: &Reader<&[u8]>,
+    e: &BytesStart,
+) -> Result<Vec<(String, String)>, FormatError> {
     let mut out = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| xml_error(reader, &err.to_string()))?;
@@ -160,14 +188,20 @@ fn attributes(reader: &Reader<&[u8]>, e: &BytesStart) -> Result<Vec<(String, Str
             continue;
         }
         let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
-        let value = a.unescape_value().map_err(|err| xml_error(reader, &err.to_string()))?.into_owned();
+        let value = a
+            .unescape_value()
+            .map_err(|err| xml_error(reader, &err.to_string()))?
+            .into_owned();
         out.push((key, value));
     }
     Ok(out)
 }
 
 fn group(number: usize, attrs: Vec<(String, String)>) -> Group {
-    let mut g = Group { number, ..Group::default() };
+    let mut g = Group {
+        number,
+        ..Group::default()
+    };
     for (k, v) in attrs {
         match k.as_str() {
             "period" => g.period = Some(v),
@@ -181,7 +215,15 @@ fn group(number: usize, attrs: Vec<(String, String)>) -> Group {
 }
 
 fn pending(row: usize, group: Option<Group>, attrs: Vec<(String, String)>) -> Pending {
-    let mut p = Pending { row, group, element: None, value: None, combo: None, categories: Vec::new(), annotation: String::new() };
+    let mut p = Pending {
+        row,
+        group,
+        element: None,
+        value: None,
+        combo: None,
+        categories: Vec::new(),
+        annotation: String::new(),
+    };
     for (k, v) in attrs {
         match k.as_str() {
             "dataElement" => p.element = Some(v),
@@ -194,10 +236,17 @@ fn pending(row: usize, group: Option<Group>, attrs: Vec<(String, String)>) -> Pe
 }
 
 fn value_draft(p: Pending, map: &CodeMap) -> (usize, Draft) {
-    let mut d = Draft { source: Some(map.system().to_string()), ..Draft::default() };
+    let mut d = Draft {
+        source: Some(map.system().to_string()),
+        ..Draft::default()
+    };
     let g = p.group.clone().unwrap_or_default();
     if p.group.is_none() {
-        d.error("group", codes::UNEXPECTED, "the dataValue is not inside a group");
+        d.error(
+            "group",
+            codes::UNEXPECTED,
+            "the dataValue is not inside a group",
+        );
     }
     let mut categories = g.categories.clone();
     categories.extend(p.categories);
@@ -212,7 +261,11 @@ fn value_draft(p: Pending, map: &CodeMap) -> (usize, Draft) {
     apply_refs(&mut d, &refs, map, parse_period);
     match p.value {
         Some(v) => d.set_value("value", &v),
-        None => d.error("value", codes::MISSING, "the dataValue has no value attribute"),
+        None => d.error(
+            "value",
+            codes::MISSING,
+            "the dataValue has no value attribute",
+        ),
     }
     d.footnote = non_empty(&p.annotation);
     (p.row, d)
@@ -221,7 +274,9 @@ fn value_draft(p: Pending, map: &CodeMap) -> (usize, Draft) {
 /// `2020-01-01/P1M` → 2020-01; `2021-01-01/P3M` → 2021-Q1; `2020-01-01/P1Y` → 2020.
 pub fn parse_period(text: &str) -> Result<Period, String> {
     let t = text.trim();
-    let bad = || format!("ADX period '{t}' is not a calendar year (2020-01-01/P1Y), quarter (2020-04-01/P3M) or month (2020-03-01/P1M)");
+    let bad = || {
+        format!("ADX period '{t}' is not a calendar year (2020-01-01/P1Y), quarter (2020-04-01/P3M) or month (2020-03-01/P1M)")
+    };
     let (start, duration) = t.split_once('/').ok_or_else(bad)?;
     let date = bala_core::parse_date(start).map_err(|_| bad())?;
     let (year, month, day) = (date.year(), date.month() as u8, date.day());
@@ -251,7 +306,11 @@ pub fn format_period(p: Period) -> String {
 /// appearance), one `dataValue` per observation. A disaggregation is written as
 /// category attributes when each breakdown maps to a `CATEGORY=OPTION` entry, else
 /// as a `categoryOptionCombo`. Footnotes become annotations.
-pub fn write(observations: &[Observation], map: &CodeMap, data_set: &str) -> Result<String, WriteError> {
+pub fn write(
+    observations: &[Observation],
+    map: &CodeMap,
+    data_set: &str,
+) -> Result<String, WriteError> {
     check_for_writing(observations)?;
     let rev = map.reverse();
     let mut groups: Vec<((String, String), Vec<String>)> = Vec::new();
@@ -264,9 +323,15 @@ pub fn write(observations: &[Observation], map: &CodeMap, data_set: &str) -> Res
             None => groups.push((key, vec![line])),
         }
     }
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<adx xmlns=\"urn:ihe:qrph:adx:2015\">\n");
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<adx xmlns=\"urn:ihe:qrph:adx:2015\">\n",
+    );
     for ((period, org_unit), lines) in groups {
-        xml.push_str(&format!("  <group dataSet=\"{}\" period=\"{period}\" orgUnit=\"{}\">\n", escape(data_set), escape(org_unit.as_str())));
+        xml.push_str(&format!(
+            "  <group dataSet=\"{}\" period=\"{period}\" orgUnit=\"{}\">\n",
+            escape(data_set),
+            escape(org_unit.as_str())
+        ));
         lines.iter().for_each(|l| xml.push_str(l));
         xml.push_str("  </group>\n");
     }
@@ -287,7 +352,10 @@ fn disaggregation(o: &Observation, rev: &Reverse, map: &CodeMap) -> Result<Strin
         return Ok(String::new());
     }
     if let Some(opts) = rev.category_options(&o.dims) {
-        return Ok(opts.iter().map(|(c, v)| format!(" {c}=\"{}\"", escape(v.as_str()))).collect());
+        return Ok(opts
+            .iter()
+            .map(|(c, v)| format!(" {c}=\"{}\"", escape(v.as_str())))
+            .collect());
     }
     match rev.combos.get(&o.dims) {
         Some(c) => Ok(format!(" categoryOptionCombo=\"{}\"", escape(c.as_str()))),
@@ -300,11 +368,20 @@ fn disaggregation(o: &Observation, rev: &Reverse, map: &CodeMap) -> Result<Strin
 }
 
 fn data_value(element: &str, disaggregation: &str, o: &Observation) -> Result<String, WriteError> {
-    let head = format!("    <dataValue dataElement=\"{}\"{disaggregation} value=\"{}\"", escape(element), number_text(o.value));
+    let head = format!(
+        "    <dataValue dataElement=\"{}\"{disaggregation} value=\"{}\"",
+        escape(element),
+        number_text(o.value)
+    );
     match &o.footnote {
         None => Ok(format!("{head}/>\n")),
-        Some(note) if note.chars().all(xml_char) => Ok(format!("{head}><annotation>{}</annotation></dataValue>\n", escape(note.as_str()))),
-        Some(_) => Err(WriteError::NotRepresentable("the footnote has characters XML cannot hold (control characters)".into())),
+        Some(note) if note.chars().all(xml_char) => Ok(format!(
+            "{head}><annotation>{}</annotation></dataValue>\n",
+            escape(note.as_str())
+        )),
+        Some(_) => Err(WriteError::NotRepresentable(
+            "the footnote has characters XML cannot hold (control characters)".into(),
+        )),
     }
 }
 
@@ -324,8 +401,16 @@ mod tests {
             (CodeKind::Indicator, "Malaria numeric", "MAL_CASES"),
             (CodeKind::Area, "123", "751110000"),
             (CodeKind::Area, "456", "KZAKM"),
-            (CodeKind::Disaggregation, "Sex_category=FFFFFFFFFFF", "SEX=F"),
-            (CodeKind::Disaggregation, "Age_category=under555555", "AGE=Y0T4"),
+            (
+                CodeKind::Disaggregation,
+                "Sex_category=FFFFFFFFFFF",
+                "SEX=F",
+            ),
+            (
+                CodeKind::Disaggregation,
+                "Age_category=under555555",
+                "AGE=Y0T4",
+            ),
             (CodeKind::Disaggregation, "FOver555555", "SEX=F;AGE=Y_GE5"),
         ];
         let mut m = CodeMap::new("dhis2-demo");
@@ -337,10 +422,26 @@ mod tests {
 
     #[test]
     fn periods() {
-        assert_eq!(parse_period("2020-01-01/P1M").unwrap(), Period::monthly(2020, 1).unwrap());
-        assert_eq!(parse_period("2021-04-01/P3M").unwrap(), Period::quarterly(2021, 2).unwrap());
-        assert_eq!(parse_period("2021-01-01/P1Y").unwrap(), Period::annual(2021).unwrap());
-        for bad in ["2021-02-01/P3M", "2021-01-02/P1M", "2021-01-01/P1W", "2021-01-01", "x/P1M", "2021-03-01/P1Y"] {
+        assert_eq!(
+            parse_period("2020-01-01/P1M").unwrap(),
+            Period::monthly(2020, 1).unwrap()
+        );
+        assert_eq!(
+            parse_period("2021-04-01/P3M").unwrap(),
+            Period::quarterly(2021, 2).unwrap()
+        );
+        assert_eq!(
+            parse_period("2021-01-01/P1Y").unwrap(),
+            Period::annual(2021).unwrap()
+        );
+        for bad in [
+            "2021-02-01/P3M",
+            "2021-01-02/P1M",
+            "2021-01-01/P1W",
+            "2021-01-01",
+            "x/P1M",
+            "2021-03-01/P1Y",
+        ] {
             assert!(parse_period(bad).is_err(), "{bad}");
         }
         for p in ["2020-01-01/P1M", "2021-04-01/P3M", "2021-01-01/P1Y"] {
@@ -363,25 +464,47 @@ mod tests {
         let a = &i.observations[0];
         assert_eq!(crate::model::format_dims(&a.dims), "AGE=Y0T4;SEX=F");
         assert!(matches!(a.area, AreaRef::Kato(_)));
-        assert_eq!(i.observations[1].footnote.as_deref(), Some("late & checked"));
+        assert_eq!(
+            i.observations[1].footnote.as_deref(),
+            Some("late & checked")
+        );
         assert_eq!(i.rejected[0].row, 3);
-        assert!(i.rejected[0].to_string().contains("unmapped category option 'MMMMMMMMMMM' of category 'Sex_category'"), "{}", i.rejected[0]);
+        assert!(
+            i.rejected[0]
+                .to_string()
+                .contains("unmapped category option 'MMMMMMMMMMM' of category 'Sex_category'"),
+            "{}",
+            i.rejected[0]
+        );
         assert_eq!(i.rejected[1].row, 4);
         assert!(i.rejected[1].errors.for_field("group").is_some());
     }
 
     #[test]
     fn not_adx() {
-        assert!(matches!(parse(b"<html/>", &map()), Err(FormatError::Structure { .. })));
-        assert!(matches!(parse(b"", &map()), Err(FormatError::Structure { .. })));
-        assert!(matches!(parse(b"<adx><group></adx>", &map()), Err(FormatError::Xml { .. })));
+        assert!(matches!(
+            parse(b"<html/>", &map()),
+            Err(FormatError::Structure { .. })
+        ));
+        assert!(matches!(
+            parse(b"", &map()),
+            Err(FormatError::Structure { .. })
+        ));
+        assert!(matches!(
+            parse(b"<adx><group></adx>", &map()),
+            Err(FormatError::Xml { .. })
+        ));
     }
 
     #[test]
     fn writes_category_attributes_when_it_can() {
         let p = Period::monthly(2020, 1).unwrap();
-        let a = Observation::new("MAL_CASES", AreaRef::parse("KZAKM"), p, 1.0).with_dim("SEX", "F").with_dim("AGE", "Y0T4");
-        let mut b = Observation::new("MAL_CASES", AreaRef::parse("KZAKM"), p, 3.0).with_dim("SEX", "F").with_dim("AGE", "Y_GE5");
+        let a = Observation::new("MAL_CASES", AreaRef::parse("KZAKM"), p, 1.0)
+            .with_dim("SEX", "F")
+            .with_dim("AGE", "Y0T4");
+        let mut b = Observation::new("MAL_CASES", AreaRef::parse("KZAKM"), p, 3.0)
+            .with_dim("SEX", "F")
+            .with_dim("AGE", "Y_GE5");
         b.footnote = Some("a <note>".into());
         let xml = write(&[a.clone(), b.clone()], &map(), "DS").unwrap();
         assert!(xml.contains(r#"<dataValue dataElement="Malaria numeric" Age_category="under555555" Sex_category="FFFFFFFFFFF" value="1"/>"#), "{xml}");
@@ -391,6 +514,12 @@ mod tests {
         assert_eq!(back.observations.len(), 2);
         assert_eq!(back.observations[1].footnote, b.footnote);
         let c = Observation::new("MAL_CASES", AreaRef::parse("KZAKM"), p, 3.0).with_dim("SEX", "M");
-        assert!(matches!(write(&[c], &map(), "DS"), Err(WriteError::Unmapped { kind: CodeKind::Disaggregation, .. })));
+        assert!(matches!(
+            write(&[c], &map(), "DS"),
+            Err(WriteError::Unmapped {
+                kind: CodeKind::Disaggregation,
+                ..
+            })
+        ));
     }
 }

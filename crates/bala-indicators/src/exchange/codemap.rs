@@ -66,7 +66,10 @@ pub struct CodeMap {
 
 impl CodeMap {
     pub fn new(system: impl Into<String>) -> CodeMap {
-        CodeMap { system: system.into(), ..CodeMap::default() }
+        CodeMap {
+            system: system.into(),
+            ..CodeMap::default()
+        }
     }
 
     /// The external system's name (e.g. `dhis2-moh`); recorded as the source of
@@ -80,33 +83,56 @@ impl CodeMap {
     pub fn insert(&mut self, kind: CodeKind, external: &str, bala: &str) -> Result<(), FieldError> {
         let ext = external.trim();
         if ext.is_empty() {
-            return Err(FieldError::new("external", super::codes::MISSING, "the external code is empty"));
+            return Err(FieldError::new(
+                "external",
+                super::codes::MISSING,
+                "the external code is empty",
+            ));
         }
         match kind {
-            CodeKind::Indicator => insert_checked(&mut self.indicators, ext, parse_indicator(bala)?),
+            CodeKind::Indicator => {
+                insert_checked(&mut self.indicators, ext, parse_indicator(bala)?)
+            }
             CodeKind::Area => insert_checked(&mut self.areas, ext, parse_area(bala)?),
             CodeKind::Disaggregation => {
                 check_disaggregation_external(ext)?;
-                let dims = parse_dims(bala).map_err(|e| FieldError::new("bala", super::codes::BAD_CODE, e))?;
+                let dims = parse_dims(bala)
+                    .map_err(|e| FieldError::new("bala", super::codes::BAD_CODE, e))?;
                 insert_checked(&mut self.disaggregations, ext, dims)
             }
         }
     }
 
     /// Builder form of [`CodeMap::insert`].
-    pub fn with(mut self, kind: CodeKind, external: &str, bala: &str) -> Result<CodeMap, FieldError> {
+    pub fn with(
+        mut self,
+        kind: CodeKind,
+        external: &str,
+        bala: &str,
+    ) -> Result<CodeMap, FieldError> {
         self.insert(kind, external, bala)?;
         Ok(self)
     }
 
     /// The map of `system` from stored rows (rows of other systems are skipped);
     /// every bad row is reported, field named `row N`.
-    pub fn from_mappings(system: &str, mappings: &[CodeMapping]) -> Result<CodeMap, ValidationErrors> {
+    pub fn from_mappings(
+        system: &str,
+        mappings: &[CodeMapping],
+    ) -> Result<CodeMap, ValidationErrors> {
         let mut map = CodeMap::new(system);
         let mut errors = ValidationErrors::new();
-        for (i, m) in mappings.iter().enumerate().filter(|(_, m)| m.system == system) {
+        for (i, m) in mappings
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.system == system)
+        {
             if let Err(e) = map.insert(m.kind, &m.external, &m.bala) {
-                errors.push(format!("row {}", i + 1), e.code, format!("{} '{}': {}", m.kind, m.external, e.detail));
+                errors.push(
+                    format!("row {}", i + 1),
+                    e.code,
+                    format!("{} '{}': {}", m.kind, m.external, e.detail),
+                );
             }
         }
         errors.into_result().map(|_| map)
@@ -114,10 +140,27 @@ impl CodeMap {
 
     /// The stored form, sorted by kind and external code.
     pub fn to_mappings(&self) -> Vec<CodeMapping> {
-        let row = |kind, external: &String, bala: String| CodeMapping { system: self.system.clone(), kind, external: external.clone(), bala };
-        let mut out: Vec<CodeMapping> = self.indicators.iter().map(|(e, b)| row(CodeKind::Indicator, e, b.clone())).collect();
-        out.extend(self.areas.iter().map(|(e, b)| row(CodeKind::Area, e, b.as_str().to_string())));
-        out.extend(self.disaggregations.iter().map(|(e, b)| row(CodeKind::Disaggregation, e, format_dims(b))));
+        let row = |kind, external: &String, bala: String| CodeMapping {
+            system: self.system.clone(),
+            kind,
+            external: external.clone(),
+            bala,
+        };
+        let mut out: Vec<CodeMapping> = self
+            .indicators
+            .iter()
+            .map(|(e, b)| row(CodeKind::Indicator, e, b.clone()))
+            .collect();
+        out.extend(
+            self.areas
+                .iter()
+                .map(|(e, b)| row(CodeKind::Area, e, b.as_str().to_string())),
+        );
+        out.extend(
+            self.disaggregations
+                .iter()
+                .map(|(e, b)| row(CodeKind::Disaggregation, e, format_dims(b))),
+        );
         out
     }
 
@@ -136,7 +179,8 @@ impl CodeMap {
 
     /// An ADX category attribute (`Sex_category="FFFFFFFFFFF"`).
     pub fn category_option(&self, category: &str, option: &str) -> Option<&Dims> {
-        self.disaggregations.get(&format!("{}={}", category.trim(), option.trim()))
+        self.disaggregations
+            .get(&format!("{}={}", category.trim(), option.trim()))
     }
 
     /// Lookups from Bala codes back to external ones, for the writers.
@@ -154,8 +198,14 @@ impl CodeMap {
                     r.combos.entry(d.clone()).or_insert_with(|| e.clone());
                 }
                 Some((cat, opt)) if d.len() == 1 => {
-                    let (dim, code) = d.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap_or_default();
-                    r.options.entry((dim, code)).or_insert_with(|| (cat.to_string(), opt.to_string()));
+                    let (dim, code) = d
+                        .iter()
+                        .next()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .unwrap_or_default();
+                    r.options
+                        .entry((dim, code))
+                        .or_insert_with(|| (cat.to_string(), opt.to_string()));
                 }
                 Some(_) => {}
             }
@@ -192,7 +242,11 @@ impl Reverse {
     }
 }
 
-fn insert_checked<V: PartialEq + Shown>(map: &mut BTreeMap<String, V>, ext: &str, value: V) -> Result<(), FieldError> {
+fn insert_checked<V: PartialEq + Shown>(
+    map: &mut BTreeMap<String, V>,
+    ext: &str,
+    value: V,
+) -> Result<(), FieldError> {
     match map.get(ext) {
         Some(existing) if *existing != value => Err(FieldError::new(
             "external",
@@ -234,13 +288,21 @@ fn parse_indicator(bala: &str) -> Result<String, FieldError> {
     if is_code(b) {
         Ok(b.to_string())
     } else {
-        Err(FieldError::new("bala", super::codes::BAD_CODE, format!("'{b}' is not an indicator code")))
+        Err(FieldError::new(
+            "bala",
+            super::codes::BAD_CODE,
+            format!("'{b}' is not an indicator code"),
+        ))
     }
 }
 
 fn parse_area(bala: &str) -> Result<AreaRef, FieldError> {
     match AreaRef::parse(bala) {
-        AreaRef::Code(c) if !is_code(&c) => Err(FieldError::new("bala", super::codes::BAD_CODE, format!("'{c}' is not an area code"))),
+        AreaRef::Code(c) if !is_code(&c) => Err(FieldError::new(
+            "bala",
+            super::codes::BAD_CODE,
+            format!("'{c}' is not an area code"),
+        )),
         a => Ok(a),
     }
 }
@@ -249,8 +311,19 @@ fn parse_area(bala: &str) -> Result<AreaRef, FieldError> {
 /// attribute name, since ADX writes it as one.
 fn check_disaggregation_external(ext: &str) -> Result<(), FieldError> {
     /// ADX attributes with their own meaning; a category cannot use these names.
-    const ADX_NAMES: &[&str] = &["dataElement", "value", "categoryOptionCombo", "attributeOptionCombo", "period", "orgUnit", "dataSet", "completeDate"];
-    let Some((cat, opt)) = ext.split_once('=') else { return Ok(()) };
+    const ADX_NAMES: &[&str] = &[
+        "dataElement",
+        "value",
+        "categoryOptionCombo",
+        "attributeOptionCombo",
+        "period",
+        "orgUnit",
+        "dataSet",
+        "completeDate",
+    ];
+    let Some((cat, opt)) = ext.split_once('=') else {
+        return Ok(());
+    };
     if is_xml_name(cat) && !ADX_NAMES.contains(&cat) && !opt.is_empty() {
         Ok(())
     } else {
@@ -277,7 +350,11 @@ mod tests {
             .unwrap()
             .with(CodeKind::Disaggregation, "FOver555555", "SEX=F;AGE=Y_GE5")
             .unwrap()
-            .with(CodeKind::Disaggregation, "Sex_category=FFFFFFFFFFF", "SEX=F")
+            .with(
+                CodeKind::Disaggregation,
+                "Sex_category=FFFFFFFFFFF",
+                "SEX=F",
+            )
             .unwrap()
     }
 
@@ -287,18 +364,30 @@ mod tests {
         assert_eq!(m.indicator("f7n9E0hX8qk"), Some("IMM_DTP3"));
         assert!(matches!(m.area("DiszpKrYNg8"), Some(AreaRef::Kato(_))));
         assert_eq!(m.combo("FOver555555").unwrap().len(), 2);
-        assert_eq!(m.category_option("Sex_category", "FFFFFFFFFFF").unwrap()["SEX"], "F");
+        assert_eq!(
+            m.category_option("Sex_category", "FFFFFFFFFFF").unwrap()["SEX"],
+            "F"
+        );
         assert_eq!(m.indicator("nope"), None);
     }
 
     #[test]
     fn conflicting_and_bad_mappings_are_refused() {
         let mut m = map();
-        assert!(m.insert(CodeKind::Indicator, "f7n9E0hX8qk", "IMM_DTP3").is_ok());
-        assert_eq!(m.insert(CodeKind::Indicator, "f7n9E0hX8qk", "OTHER").unwrap_err().code, "indicators-conflict");
+        assert!(m
+            .insert(CodeKind::Indicator, "f7n9E0hX8qk", "IMM_DTP3")
+            .is_ok());
+        assert_eq!(
+            m.insert(CodeKind::Indicator, "f7n9E0hX8qk", "OTHER")
+                .unwrap_err()
+                .code,
+            "indicators-conflict"
+        );
         assert!(m.insert(CodeKind::Indicator, "x", "bad code").is_err());
         assert!(m.insert(CodeKind::Disaggregation, "x", "sex=f").is_err());
-        assert!(m.insert(CodeKind::Disaggregation, "1cat=x", "SEX=F").is_err());
+        assert!(m
+            .insert(CodeKind::Disaggregation, "1cat=x", "SEX=F")
+            .is_err());
         assert!(m.insert(CodeKind::Area, " ", "KZAKM").is_err());
     }
 
@@ -309,8 +398,18 @@ mod tests {
         assert_eq!(rows.len(), 4);
         assert_eq!(CodeMap::from_mappings("dhis2-demo", &rows).unwrap(), m);
         let mut bad = rows.clone();
-        bad.push(CodeMapping { system: "dhis2-demo".into(), kind: CodeKind::Indicator, external: "f7n9E0hX8qk".into(), bala: "X".into() });
-        bad.push(CodeMapping { system: "other".into(), kind: CodeKind::Indicator, external: "f7n9E0hX8qk".into(), bala: "Y".into() });
+        bad.push(CodeMapping {
+            system: "dhis2-demo".into(),
+            kind: CodeKind::Indicator,
+            external: "f7n9E0hX8qk".into(),
+            bala: "X".into(),
+        });
+        bad.push(CodeMapping {
+            system: "other".into(),
+            kind: CodeKind::Indicator,
+            external: "f7n9E0hX8qk".into(),
+            bala: "Y".into(),
+        });
         let e = CodeMap::from_mappings("dhis2-demo", &bad).unwrap_err();
         assert_eq!(e.0.len(), 1);
         assert_eq!(e.0[0].field, "row 5");
@@ -320,8 +419,15 @@ mod tests {
     fn reverse_prefers_category_options_per_dimension() {
         let r = map().reverse();
         let dims: Dims = [("SEX".to_string(), "F".to_string())].into();
-        assert_eq!(r.category_options(&dims), Some(vec![("Sex_category".into(), "FFFFFFFFFFF".into())]));
-        let both: Dims = [("SEX".to_string(), "F".to_string()), ("AGE".to_string(), "Y_GE5".to_string())].into();
+        assert_eq!(
+            r.category_options(&dims),
+            Some(vec![("Sex_category".into(), "FFFFFFFFFFF".into())])
+        );
+        let both: Dims = [
+            ("SEX".to_string(), "F".to_string()),
+            ("AGE".to_string(), "Y_GE5".to_string()),
+        ]
+        .into();
         assert_eq!(r.category_options(&both), None);
         assert_eq!(r.combos.get(&both).map(String::as_str), Some("FOver555555"));
     }

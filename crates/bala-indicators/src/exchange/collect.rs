@@ -23,11 +23,20 @@ impl Collector {
     }
 
     pub fn reject(&mut self, row: usize, location: String, errors: ValidationErrors) {
-        self.rejected.push(Rejection { row, location, errors });
+        self.rejected.push(Rejection {
+            row,
+            location,
+            errors,
+        });
     }
 
     /// Adds one row's outcome.
-    pub fn push(&mut self, row: usize, location: String, outcome: Result<Observation, ValidationErrors>) {
+    pub fn push(
+        &mut self,
+        row: usize,
+        location: String,
+        outcome: Result<Observation, ValidationErrors>,
+    ) {
         match outcome {
             Ok(o) => self.accept(row, location, o),
             Err(e) => self.reject(row, location, e),
@@ -48,32 +57,54 @@ impl Collector {
         for ((row, location, o), why) in self.accepted.into_iter().zip(drop) {
             match why {
                 None => observations.push(o),
-                Some(errors) => rejected.push(Rejection { row, location, errors }),
+                Some(errors) => rejected.push(Rejection {
+                    row,
+                    location,
+                    errors,
+                }),
             }
         }
         rejected.sort_by_key(|r| r.row);
-        Import { observations, rejected }
+        Import {
+            observations,
+            rejected,
+        }
     }
 }
 
-fn settle(accepted: &[(usize, String, Observation)], members: &[usize], drop: &mut [Option<ValidationErrors>]) {
+fn settle(
+    accepted: &[(usize, String, Observation)],
+    members: &[usize],
+    drop: &mut [Option<ValidationErrors>],
+) {
     let first = &accepted[members[0]];
     let all_agree = members.iter().all(|&i| accepted[i].2 == first.2);
     if all_agree {
         for &i in &members[1..] {
             let msg = format!("repeats row {} ({}) exactly", first.0, accepted[i].2.key());
-            drop[i] = Some(ValidationErrors::single(bala_core::FieldError::new("key", codes::DUPLICATE, msg)));
+            drop[i] = Some(ValidationErrors::single(bala_core::FieldError::new(
+                "key",
+                codes::DUPLICATE,
+                msg,
+            )));
         }
         return;
     }
-    let rows: Vec<String> = members.iter().map(|&i| format!("row {} = {}", accepted[i].0, accepted[i].2.value)).collect();
+    let rows: Vec<String> = members
+        .iter()
+        .map(|&i| format!("row {} = {}", accepted[i].0, accepted[i].2.value))
+        .collect();
     let msg = format!(
         "rows with the same indicator, area, period and disaggregation ({}) disagree ({}); none of them is imported",
         first.2.key(),
         rows.join(", ")
     );
     for &i in members {
-        drop[i] = Some(ValidationErrors::single(bala_core::FieldError::new("key", codes::CONFLICT, msg.clone())));
+        drop[i] = Some(ValidationErrors::single(bala_core::FieldError::new(
+            "key",
+            codes::CONFLICT,
+            msg.clone(),
+        )));
     }
 }
 

@@ -32,7 +32,15 @@ pub const KNOWN_ATTRIBUTES: &[&str] = &[
 ];
 
 /// Attributes whose values are free text, never `CODE: label`.
-const FREE_TEXT: &[&str] = &["COUNTRY_NOTES", "SERIES_FOOTNOTE", "SOURCE_LINK", "OBS_FOOTNOTE", "COMMENT_OBS", "DATA_SOURCE", "COMMENT_TS"];
+const FREE_TEXT: &[&str] = &[
+    "COUNTRY_NOTES",
+    "SERIES_FOOTNOTE",
+    "SOURCE_LINK",
+    "OBS_FOOTNOTE",
+    "COMMENT_OBS",
+    "DATA_SOURCE",
+    "COMMENT_TS",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -88,5 +96,6 @@ pub(crate) fn role_of(id: &str) -> Role {
 
 /// Whether a dimension/attribute id reads back into the same place from CSV.
 pub(crate) fn csv_representable(id: &str, as_attribute: bool) -> bool {
-    matches!(role_of(id), Role::Attribute(_)) == as_attribute && matches!(role_of(id), Role::Attribute(_) | Role::Dimension(_))
+    matches!(role_of(id), Role::Attribute(_)) == as_attribute
+        && matches!(role_of(id), Role::Attribute(_) | Role::Dimension(_))
 }

@@ -24,18 +24,31 @@ pub(crate) struct Row {
 /// UTF-8 is rejected on its own instead of failing the file.
 pub(crate) fn read(input: &[u8]) -> Result<Table, FormatError> {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
     let mut records = reader.byte_records();
     let header = match records.next() {
         None => return Err(FormatError::Empty),
         Some(Err(e)) => return Err(csv_error(&e)),
-        Some(Ok(r)) => r.iter().map(|c| std::str::from_utf8(c).map(|s| s.trim().to_string())).collect::<Result<Vec<_>, _>>().map_err(|_| FormatError::Encoding)?,
+        Some(Ok(r)) => r
+            .iter()
+            .map(|c| std::str::from_utf8(c).map(|s| s.trim().to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| FormatError::Encoding)?,
     };
     let mut rows = Vec::new();
     for record in records {
         rows.push(match record {
-            Ok(r) => Row { line: line_of(r.position()), cells: decode(&r) },
-            Err(e) => Row { line: e.position().map_or(0, |p| p.line() as usize), cells: Err(e.to_string()) },
+            Ok(r) => Row {
+                line: line_of(r.position()),
+                cells: decode(&r),
+            },
+            Err(e) => Row {
+                line: e.position().map_or(0, |p| p.line() as usize),
+                cells: Err(e.to_string()),
+            },
         });
     }
     Ok(Table { header, rows })
@@ -48,12 +61,17 @@ fn line_of(p: Option<&csv::Position>) -> usize {
 fn decode(r: &csv::ByteRecord) -> Result<Vec<String>, String> {
     r.iter()
         .enumerate()
-        .map(|(i, c)| String::from_utf8(c.to_vec()).map_err(|_| format!("cell {} is not UTF-8 text", i + 1)))
+        .map(|(i, c)| {
+            String::from_utf8(c.to_vec()).map_err(|_| format!("cell {} is not UTF-8 text", i + 1))
+        })
         .collect()
 }
 
 fn csv_error(e: &csv::Error) -> FormatError {
-    FormatError::Csv { line: e.position().map_or(1, |p| p.line()), message: e.to_string() }
+    FormatError::Csv {
+        line: e.position().map_or(1, |p| p.line()),
+        message: e.to_string(),
+    }
 }
 
 /// One column: what it means, its header as written, and whether its values are
@@ -73,7 +91,10 @@ pub(crate) struct Defaults<'a> {
 /// Rejects a header that names the same column twice (which cell would win?).
 pub(crate) fn check_unique(columns: &[Column]) -> Result<(), FormatError> {
     let mut seen = std::collections::HashSet::new();
-    for c in columns.iter().filter(|c| !matches!(c.role, Role::Ignore | Role::Unnamed(_))) {
+    for c in columns
+        .iter()
+        .filter(|c| !matches!(c.role, Role::Ignore | Role::Unnamed(_)))
+    {
         if !seen.insert(c.name.as_str()) {
             return Err(FormatError::DuplicateColumn(c.name.clone()));
         }
@@ -85,7 +106,9 @@ pub(crate) fn require(columns: &[Column], role: Role, name: &str) -> Result<(), 
     if columns.iter().any(|c| c.role == role) {
         Ok(())
     } else {
-        Err(FormatError::MissingColumn { column: name.to_string() })
+        Err(FormatError::MissingColumn {
+            column: name.to_string(),
+        })
     }
 }
 
@@ -106,7 +129,11 @@ pub(crate) fn import(table: &Table, columns: &[Column], defaults: &Defaults) -> 
             }
         };
         let draft = row_draft(cells, columns, defaults);
-        out.push(row.line, location, draft.finish(&names.indicator, &names.period, &names.value));
+        out.push(
+            row.line,
+            location,
+            draft.finish(&names.indicator, &names.period, &names.value),
+        );
     }
     out.finish()
 }
@@ -120,9 +147,16 @@ struct FieldNames {
 impl FieldNames {
     fn of(columns: &[Column]) -> FieldNames {
         let name = |role: Role, fallback: &str| {
-            columns.iter().find(|c| c.role == role).map_or(fallback.to_string(), |c| c.name.clone())
+            columns
+                .iter()
+                .find(|c| c.role == role)
+                .map_or(fallback.to_string(), |c| c.name.clone())
         };
-        FieldNames { indicator: name(Role::Indicator, "indicator"), period: name(Role::Period, "period"), value: name(Role::Value, "value") }
+        FieldNames {
+            indicator: name(Role::Indicator, "indicator"),
+            period: name(Role::Period, "period"),
+            value: name(Role::Value, "value"),
+        }
     }
 }
 
@@ -133,14 +167,22 @@ fn row_draft(cells: &[String], columns: &[Column], defaults: &Defaults) -> Draft
         ..Draft::default()
     };
     if cells.len() < columns.len() {
-        let msg = format!("the row has {} cells, the header {}", cells.len(), columns.len());
+        let msg = format!(
+            "the row has {} cells, the header {}",
+            cells.len(),
+            columns.len()
+        );
         d.error("row", codes::UNEXPECTED, msg);
     }
     for (i, cell) in cells.iter().enumerate() {
         match columns.get(i) {
             Some(col) => apply(&mut d, col, cell),
             None if cell.trim().is_empty() => {}
-            None => d.error(&format!("column {}", i + 1), codes::UNEXPECTED, format!("'{}' is beyond the last column of the header", cell.trim())),
+            None => d.error(
+                &format!("column {}", i + 1),
+                codes::UNEXPECTED,
+                format!("'{}' is beyond the last column of the header", cell.trim()),
+            ),
         }
     }
     d
@@ -148,7 +190,11 @@ fn row_draft(cells: &[String], columns: &[Column], defaults: &Defaults) -> Draft
 
 fn apply(d: &mut Draft, col: &Column, cell: &str) {
     let raw = cell.trim();
-    let text = if col.labelled && col.role.is_coded() { strip_label(raw) } else { raw };
+    let text = if col.labelled && col.role.is_coded() {
+        strip_label(raw)
+    } else {
+        raw
+    };
     let field = col.name.as_str();
     match &col.role {
         Role::Indicator => {
@@ -164,13 +210,17 @@ fn apply(d: &mut Draft, col: &Column, cell: &str) {
         Role::Status => d.status = non_empty(text).map(|s| ObsStatus::from_code(&s)),
         Role::Source => d.source = non_empty(text).or(d.source.take()),
         Role::Footnote => d.footnote = non_empty(text),
-        Role::Action if text.eq_ignore_ascii_case("D") => {
-            d.error(field, codes::UNEXPECTED, "a deletion (ACTION D) is not imported; delete the value in Bala instead")
-        }
+        Role::Action if text.eq_ignore_ascii_case("D") => d.error(
+            field,
+            codes::UNEXPECTED,
+            "a deletion (ACTION D) is not imported; delete the value in Bala instead",
+        ),
         Role::Action => {}
-        Role::Unnamed(n) if !text.is_empty() => {
-            d.error(&format!("column {n}"), codes::UNEXPECTED, format!("'{text}' is in a column with no header"))
-        }
+        Role::Unnamed(n) if !text.is_empty() => d.error(
+            &format!("column {n}"),
+            codes::UNEXPECTED,
+            format!("'{text}' is in a column with no header"),
+        ),
         Role::Ignore | Role::Unnamed(_) => {}
         Role::Attribute(id) => d.set_attribute(id, text),
         Role::Dimension(id) => d.set_dim(id, text),
@@ -186,17 +236,38 @@ fn strip_label(text: &str) -> &str {
 /// them (series and unit first, then the breakdowns), the rest alphabetically.
 pub(crate) fn dimension_columns(observations: &[crate::model::Observation]) -> Vec<String> {
     use crate::model::dims::id;
-    const ORDER: &[&str] = &[id::SERIES, id::UNIT_MEASURE, id::SEX, id::AGE, id::URBANISATION, id::INCOME_WEALTH_QUANTILE];
-    let all: std::collections::BTreeSet<&String> = observations.iter().flat_map(|o| o.dims.keys()).collect();
-    let mut out: Vec<String> = ORDER.iter().filter(|d| all.iter().any(|a| a == *d)).map(|d| d.to_string()).collect();
-    out.extend(all.into_iter().filter(|a| !ORDER.contains(&a.as_str())).cloned());
+    const ORDER: &[&str] = &[
+        id::SERIES,
+        id::UNIT_MEASURE,
+        id::SEX,
+        id::AGE,
+        id::URBANISATION,
+        id::INCOME_WEALTH_QUANTILE,
+    ];
+    let all: std::collections::BTreeSet<&String> =
+        observations.iter().flat_map(|o| o.dims.keys()).collect();
+    let mut out: Vec<String> = ORDER
+        .iter()
+        .filter(|d| all.iter().any(|a| a == *d))
+        .map(|d| d.to_string())
+        .collect();
+    out.extend(
+        all.into_iter()
+            .filter(|a| !ORDER.contains(&a.as_str()))
+            .cloned(),
+    );
     out
 }
 
 /// The attribute ids used by any observation, sorted; each must read back as an
 /// attribute from CSV.
-pub(crate) fn attribute_columns(observations: &[crate::model::Observation]) -> Result<Vec<String>, super::WriteError> {
-    let all: std::collections::BTreeSet<&String> = observations.iter().flat_map(|o| o.attributes.keys()).collect();
+pub(crate) fn attribute_columns(
+    observations: &[crate::model::Observation],
+) -> Result<Vec<String>, super::WriteError> {
+    let all: std::collections::BTreeSet<&String> = observations
+        .iter()
+        .flat_map(|o| o.attributes.keys())
+        .collect();
     for a in &all {
         if !super::columns::csv_representable(a, true) {
             return Err(super::WriteError::NotRepresentable(format!(
@@ -209,8 +280,13 @@ pub(crate) fn attribute_columns(observations: &[crate::model::Observation]) -> R
 
 /// Dimensions must not read back as attributes.
 pub(crate) fn check_dimension_columns(dims: &[String]) -> Result<(), super::WriteError> {
-    match dims.iter().find(|d| !super::columns::csv_representable(d, false)) {
-        Some(d) => Err(super::WriteError::NotRepresentable(format!("dimension {d} would read back from CSV as an attribute"))),
+    match dims
+        .iter()
+        .find(|d| !super::columns::csv_representable(d, false))
+    {
+        Some(d) => Err(super::WriteError::NotRepresentable(format!(
+            "dimension {d} would read back from CSV as an attribute"
+        ))),
         None => Ok(()),
     }
 }
@@ -219,9 +295,12 @@ pub(crate) fn check_dimension_columns(dims: &[String]) -> Result<(), super::Writ
 pub(crate) fn to_csv(records: &[Vec<String>]) -> Result<String, super::WriteError> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     for r in records {
-        w.write_record(r).map_err(|e| super::WriteError::NotRepresentable(e.to_string()))?;
+        w.write_record(r)
+            .map_err(|e| super::WriteError::NotRepresentable(e.to_string()))?;
     }
-    let bytes = w.into_inner().map_err(|e| super::WriteError::NotRepresentable(e.to_string()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| super::WriteError::NotRepresentable(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| super::WriteError::NotRepresentable(e.to_string()))
 }
 

@@ -83,8 +83,17 @@ impl Draft {
     }
 
     /// The observation, if every required field is there and it validates.
-    pub fn finish(mut self, indicator_field: &str, period_field: &str, value_field: &str) -> Result<Observation, ValidationErrors> {
-        if self.indicator.as_deref().is_none_or(|s| s.trim().is_empty()) {
+    pub fn finish(
+        mut self,
+        indicator_field: &str,
+        period_field: &str,
+        value_field: &str,
+    ) -> Result<Observation, ValidationErrors> {
+        if self
+            .indicator
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
             self.error(indicator_field, codes::MISSING, "the indicator is empty");
         }
         if self.period.is_none() && self.errors.for_field(period_field).is_none() {
@@ -93,7 +102,12 @@ impl Draft {
         if self.value.is_none() && self.errors.for_field(value_field).is_none() {
             self.error(value_field, codes::MISSING, "the value is missing");
         }
-        let (Some(indicator), Some(period), Some(value), true) = (self.indicator, self.period, self.value, self.errors.is_empty()) else {
+        let (Some(indicator), Some(period), Some(value), true) = (
+            self.indicator,
+            self.period,
+            self.value,
+            self.errors.is_empty(),
+        ) else {
             return Err(self.errors);
         };
         let obs = Observation {
@@ -125,9 +139,9 @@ pub(crate) fn parse_number(text: &str) -> Result<Option<f64>, String> {
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Some(v)),
         Ok(_) => Err(format!("'{t}' is not a finite number")),
-        Err(_) if t.contains(',') && t.replace(',', ".").parse::<f64>().is_ok() => {
-            Err(format!("'{t}' is not a number: use a point as the decimal separator"))
-        }
+        Err(_) if t.contains(',') && t.replace(',', ".").parse::<f64>().is_ok() => Err(format!(
+            "'{t}' is not a number: use a point as the decimal separator"
+        )),
         Err(_) => Err(format!("'{t}' is not a number")),
     }
 }
@@ -147,7 +161,9 @@ mod tests {
         assert_eq!(parse_number(""), Ok(None));
         assert!(parse_number("NaN").is_err());
         assert!(parse_number("inf").is_err());
-        assert!(parse_number("19,55").unwrap_err().contains("decimal separator"));
+        assert!(parse_number("19,55")
+            .unwrap_err()
+            .contains("decimal separator"));
         assert!(parse_number("abc").is_err());
     }
 

@@ -20,7 +20,7 @@ pub mod adx;
 pub mod codemap;
 pub mod dhis2;
 pub mod sdmx_csv;
-// pub mod sdmx_json;
+pub mod sdmx_json;
 pub mod tidy_csv;
 
 pub use codemap::{CodeKind, CodeMap, CodeMapping, DHIS2_DEFAULT_COMBO};
@@ -56,7 +56,11 @@ pub struct Import {
 impl Import {
     /// One line for logs and the CLI.
     pub fn summary(&self) -> String {
-        format!("{} observations read, {} rows rejected", self.observations.len(), self.rejected.len())
+        format!(
+            "{} observations read, {} rows rejected",
+            self.observations.len(),
+            self.rejected.len()
+        )
     }
 }
 
@@ -79,7 +83,12 @@ impl fmt::Display for Rejection {
             .errors
             .0
             .iter()
-            .map(|e| format!("{} in row {} ({}, field {})", e.detail, self.row, self.location, e.field))
+            .map(|e| {
+                format!(
+                    "{} in row {} ({}, field {})",
+                    e.detail, self.row, self.location, e.field
+                )
+            })
             .collect();
         f.write_str(&parts.join("; "))
     }
@@ -103,7 +112,10 @@ pub enum FormatError {
     #[error("not JSON: {0}")]
     Json(String),
     #[error("not {expected}: {message}")]
-    Structure { expected: &'static str, message: String },
+    Structure {
+        expected: &'static str,
+        message: String,
+    },
     #[error("XML error at byte {position}: {message}")]
     Xml { position: u64, message: String },
 }
@@ -112,11 +124,18 @@ pub enum FormatError {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum WriteError {
     #[error("observation {index} is invalid: {errors}")]
-    Invalid { index: usize, errors: ValidationErrors },
+    Invalid {
+        index: usize,
+        errors: ValidationErrors,
+    },
     #[error("this format holds one indicator per file; found {first} and {second}")]
     MixedIndicators { first: String, second: String },
     #[error("no {kind} mapping in code map '{system}' for Bala code '{code}'")]
-    Unmapped { system: String, kind: CodeKind, code: String },
+    Unmapped {
+        system: String,
+        kind: CodeKind,
+        code: String,
+    },
     #[error("two observations have the same key: {0}")]
     Duplicate(String),
     #[error("{0}")]
@@ -127,7 +146,8 @@ pub enum WriteError {
 fn check_for_writing(observations: &[Observation]) -> Result<(), WriteError> {
     let mut seen = std::collections::HashSet::new();
     for (index, o) in observations.iter().enumerate() {
-        o.validate().map_err(|errors| WriteError::Invalid { index, errors })?;
+        o.validate()
+            .map_err(|errors| WriteError::Invalid { index, errors })?;
         if !seen.insert(o.key()) {
             return Err(WriteError::Duplicate(o.key().to_string()));
         }

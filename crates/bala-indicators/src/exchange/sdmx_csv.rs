@@ -21,28 +21,59 @@ use crate::model::Observation;
 /// column (dataflows where the indicator is fixed).
 pub fn parse(input: &[u8], indicator: Option<&str>) -> Result<Import, FormatError> {
     let table = csv_table::read(input)?;
-    let columns: Vec<Column> = table.header.iter().enumerate().map(|(i, h)| header_column(i, h)).collect();
+    let columns: Vec<Column> = table
+        .header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| header_column(i, h))
+        .collect();
     csv_table::check_unique(&columns)?;
     csv_table::require(&columns, Role::Period, "TIME_PERIOD")?;
     csv_table::require(&columns, Role::Value, "OBS_VALUE")?;
     if indicator.is_none() && !columns.iter().any(|c| c.role == Role::Indicator) {
         return Err(FormatError::NoIndicator);
     }
-    Ok(csv_table::import(&table, &columns, &Defaults { indicator, source: None }))
+    Ok(csv_table::import(
+        &table,
+        &columns,
+        &Defaults {
+            indicator,
+            source: None,
+        },
+    ))
 }
 
 fn header_column(i: usize, h: &str) -> Column {
     if h.is_empty() {
-        return Column { role: Role::Unnamed(i + 1), name: String::new(), labelled: false };
+        return Column {
+            role: Role::Unnamed(i + 1),
+            name: String::new(),
+            labelled: false,
+        };
     }
-    if let Some((id, _label)) = h.split_once(": ").filter(|(id, _)| is_component_id(id.trim())) {
+    if let Some((id, _label)) = h
+        .split_once(": ")
+        .filter(|(id, _)| is_component_id(id.trim()))
+    {
         let id = id.trim();
-        return Column { role: role_of(id), name: id.to_string(), labelled: true };
+        return Column {
+            role: role_of(id),
+            name: id.to_string(),
+            labelled: true,
+        };
     }
     if is_component_id(h) {
-        Column { role: role_of(h), name: h.to_string(), labelled: false }
+        Column {
+            role: role_of(h),
+            name: h.to_string(),
+            labelled: false,
+        }
     } else {
-        Column { role: Role::Ignore, name: h.to_string(), labelled: false }
+        Column {
+            role: Role::Ignore,
+            name: h.to_string(),
+            labelled: false,
+        }
     }
 }
 
@@ -56,14 +87,29 @@ pub fn write(observations: &[Observation], dataflow: &str) -> Result<String, Wri
     csv_table::check_dimension_columns(&dims)?;
     let attrs = csv_table::attribute_columns(observations)?;
     let mut records = vec![header(&dims, &attrs)];
-    records.extend(observations.iter().map(|o| record(o, dataflow, &dims, &attrs)));
+    records.extend(
+        observations
+            .iter()
+            .map(|o| record(o, dataflow, &dims, &attrs)),
+    );
     csv_table::to_csv(&records)
 }
 
-const TAIL: &[&str] = &["TIME_PERIOD", "OBS_VALUE", "LOWER_BOUND", "UPPER_BOUND", "OBS_STATUS", "DATA_SOURCE", "OBS_FOOTNOTE"];
+const TAIL: &[&str] = &[
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "LOWER_BOUND",
+    "UPPER_BOUND",
+    "OBS_STATUS",
+    "DATA_SOURCE",
+    "OBS_FOOTNOTE",
+];
 
 fn header(dims: &[String], attrs: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ["DATAFLOW", "REF_AREA", "INDICATOR"].iter().map(|s| s.to_string()).collect();
+    let mut h: Vec<String> = ["DATAFLOW", "REF_AREA", "INDICATOR"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     h.extend(dims.iter().cloned());
     h.extend(TAIL.iter().map(|s| s.to_string()));
     h.extend(attrs.iter().cloned());
@@ -71,7 +117,11 @@ fn header(dims: &[String], attrs: &[String]) -> Vec<String> {
 }
 
 fn record(o: &Observation, dataflow: &str, dims: &[String], attrs: &[String]) -> Vec<String> {
-    let mut r = vec![dataflow.to_string(), o.area.as_str().to_string(), o.indicator.clone()];
+    let mut r = vec![
+        dataflow.to_string(),
+        o.area.as_str().to_string(),
+        o.indicator.clone(),
+    ];
     r.extend(dims.iter().map(|d| match o.dims.get(d) {
         Some(code) => code.clone(),
         // A unit is an attribute in SDMX, where "total" means nothing: leave it empty.
@@ -82,10 +132,19 @@ fn record(o: &Observation, dataflow: &str, dims: &[String], attrs: &[String]) ->
     r.push(number_text(o.value));
     r.push(opt_num(o.lower));
     r.push(opt_num(o.upper));
-    r.push(o.status.as_ref().map(|s| s.code().to_string()).unwrap_or_default());
+    r.push(
+        o.status
+            .as_ref()
+            .map(|s| s.code().to_string())
+            .unwrap_or_default(),
+    );
     r.push(opt(&o.source));
     r.push(opt(&o.footnote));
-    r.extend(attrs.iter().map(|a| o.attributes.get(a).cloned().unwrap_or_default()));
+    r.extend(
+        attrs
+            .iter()
+            .map(|a| o.attributes.get(a).cloned().unwrap_or_default()),
+    );
     r
 }
 
@@ -109,7 +168,10 @@ KAZ,Kazakhstan,CME_MRY0T4,Under-five mortality rate,F,Female,_T,Total,UN_IGME,,D
         assert_eq!(o.status, Some(ObsStatus::Final));
         assert_eq!(o.source.as_deref(), Some("UN_IGME"));
         assert_eq!(o.dims.get("SEX").map(String::as_str), Some("F"));
-        assert_eq!(o.dims.get("UNIT_MEASURE").map(String::as_str), Some("D_PER_1000_B"));
+        assert_eq!(
+            o.dims.get("UNIT_MEASURE").map(String::as_str),
+            Some("D_PER_1000_B")
+        );
         assert!(!o.dims.contains_key("WEALTH_QUINTILE"));
         assert!(o.attributes.is_empty());
     }
@@ -127,7 +189,10 @@ KAZ,Kazakhstan,CME_MRY0T4,Under-five mortality rate,F,Female,_T,Total,UN_IGME,,D
     fn needs_an_indicator() {
         let text = b"REF_AREA,TIME_PERIOD,OBS_VALUE\nKAZ,2020,1\n";
         assert_eq!(parse(text, None), Err(FormatError::NoIndicator));
-        assert_eq!(parse(text, Some("X")).unwrap().observations[0].indicator, "X");
+        assert_eq!(
+            parse(text, Some("X")).unwrap().observations[0].indicator,
+            "X"
+        );
     }
 
     #[test]
@@ -150,6 +215,9 @@ KAZ,Kazakhstan,CME_MRY0T4,Under-five mortality rate,F,Female,_T,Total,UN_IGME,,D
             lines.next().unwrap(),
             "UNICEF:CME(1.0),KAZ,CME_MRY0T4,D_PER_1000_B,F,2020,8.83380809817391,8.34083145453035,9.31563554751815,A,UN_IGME,"
         );
-        assert_eq!(parse(text.as_bytes(), None).unwrap().observations, i.observations);
+        assert_eq!(
+            parse(text.as_bytes(), None).unwrap().observations,
+            i.observations
+        );
     }
 }

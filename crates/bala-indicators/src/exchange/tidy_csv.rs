@@ -23,12 +23,19 @@ pub fn parse(indicator: &str, source: Option<&str>, input: &[u8]) -> Result<Impo
     csv_table::check_unique(&columns)?;
     csv_table::require(&columns, Role::Period, "Year")?;
     csv_table::require(&columns, Role::Value, "Value")?;
-    let defaults = Defaults { indicator: Some(indicator), source };
+    let defaults = Defaults {
+        indicator: Some(indicator),
+        source,
+    };
     Ok(csv_table::import(&table, &columns, &defaults))
 }
 
 fn header_columns(header: &[String]) -> Result<Vec<Column>, FormatError> {
-    header.iter().enumerate().map(|(i, h)| header_column(i, h)).collect()
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| header_column(i, h))
+        .collect()
 }
 
 fn header_column(i: usize, h: &str) -> Result<Column, FormatError> {
@@ -43,10 +50,17 @@ fn header_column(i: usize, h: &str) -> Result<Column, FormatError> {
     } else {
         return Err(FormatError::Structure {
             expected: "a tidy CSV with SDMX column ids",
-            message: format!("column {} '{h}' is not an SDMX id (upper-case letters, digits, _)", i + 1),
+            message: format!(
+                "column {} '{h}' is not an SDMX id (upper-case letters, digits, _)",
+                i + 1
+            ),
         });
     };
-    Ok(Column { role, name: h.to_string(), labelled: false })
+    Ok(Column {
+        role,
+        name: h.to_string(),
+        labelled: false,
+    })
 }
 
 /// Writes observations of one indicator in the kazstat layout: `Year`, the
@@ -57,20 +71,34 @@ pub fn write(observations: &[Observation]) -> Result<String, WriteError> {
     check_one_indicator(observations)?;
     let dims = csv_table::dimension_columns(observations);
     csv_table::check_dimension_columns(&dims)?;
-    if let Some(d) = dims.iter().find(|d| d.eq_ignore_ascii_case("Year") || d.eq_ignore_ascii_case("Value")) {
-        return Err(WriteError::NotRepresentable(format!("a dimension called {d} would read back as the Year or Value column")));
+    if let Some(d) = dims
+        .iter()
+        .find(|d| d.eq_ignore_ascii_case("Year") || d.eq_ignore_ascii_case("Value"))
+    {
+        return Err(WriteError::NotRepresentable(format!(
+            "a dimension called {d} would read back as the Year or Value column"
+        )));
     }
     let attrs = csv_table::attribute_columns(observations)?;
     let present = Present::of(observations);
     let mut records = vec![header(&dims, &attrs, &present)];
-    records.extend(observations.iter().map(|o| record(o, &dims, &attrs, &present)));
+    records.extend(
+        observations
+            .iter()
+            .map(|o| record(o, &dims, &attrs, &present)),
+    );
     csv_table::to_csv(&records)
 }
 
 fn check_one_indicator(observations: &[Observation]) -> Result<(), WriteError> {
-    let Some(first) = observations.first() else { return Ok(()) };
+    let Some(first) = observations.first() else {
+        return Ok(());
+    };
     match observations.iter().find(|o| o.indicator != first.indicator) {
-        Some(o) => Err(WriteError::MixedIndicators { first: first.indicator.clone(), second: o.indicator.clone() }),
+        Some(o) => Err(WriteError::MixedIndicators {
+            first: first.indicator.clone(),
+            second: o.indicator.clone(),
+        }),
         None => Ok(()),
     }
 }
@@ -112,7 +140,13 @@ impl Present {
 fn header(dims: &[String], attrs: &[String], present: &Present) -> Vec<String> {
     let mut h = vec!["Year".to_string()];
     h.extend(dims.iter().cloned());
-    h.extend(present.columns().into_iter().filter(|c| c.1).map(|c| c.0.to_string()));
+    h.extend(
+        present
+            .columns()
+            .into_iter()
+            .filter(|c| c.1)
+            .map(|c| c.0.to_string()),
+    );
     h.extend(attrs.iter().cloned());
     h.push("Value".into());
     h
@@ -120,12 +154,19 @@ fn header(dims: &[String], attrs: &[String], present: &Present) -> Vec<String> {
 
 fn record(o: &Observation, dims: &[String], attrs: &[String], present: &Present) -> Vec<String> {
     let mut r = vec![o.period.to_string()];
-    r.extend(dims.iter().map(|d| o.dims.get(d).cloned().unwrap_or_default()));
+    r.extend(
+        dims.iter()
+            .map(|d| o.dims.get(d).cloned().unwrap_or_default()),
+    );
     for (name, on) in present.columns() {
         if on {
             r.push(match name {
                 "REF_AREA" => o.area.as_str().to_string(),
-                "OBS_STATUS" => o.status.as_ref().map(|s| s.code().to_string()).unwrap_or_default(),
+                "OBS_STATUS" => o
+                    .status
+                    .as_ref()
+                    .map(|s| s.code().to_string())
+                    .unwrap_or_default(),
                 "LOWER_BOUND" => opt_num(o.lower),
                 "UPPER_BOUND" => opt_num(o.upper),
                 "COMMENT_OBS" => opt(&o.footnote),
@@ -133,7 +174,11 @@ fn record(o: &Observation, dims: &[String], attrs: &[String], present: &Present)
             });
         }
     }
-    r.extend(attrs.iter().map(|a| o.attributes.get(a).cloned().unwrap_or_default()));
+    r.extend(
+        attrs
+            .iter()
+            .map(|a| o.attributes.get(a).cloned().unwrap_or_default()),
+    );
     r.push(number_text(o.value));
     r
 }
@@ -167,16 +212,31 @@ mod tests {
         let rows: Vec<usize> = i.rejected.iter().map(|r| r.row).collect();
         assert_eq!(rows, [4, 5]);
         assert_eq!(i.rejected[0].errors.0[0].field, "Value");
-        assert!(i.rejected[0].to_string().contains("'abc' is not a number in row 4 (line 4, field Value)"), "{}", i.rejected[0]);
+        assert!(
+            i.rejected[0]
+                .to_string()
+                .contains("'abc' is not a number in row 4 (line 4, field Value)"),
+            "{}",
+            i.rejected[0]
+        );
         assert_eq!(i.rejected[1].errors.0[0].field, "Year");
     }
 
     #[test]
     fn header_problems_fail_the_file() {
         assert_eq!(parse("x", None, b""), Err(FormatError::Empty));
-        assert!(matches!(parse("x", None, b"Year,SEX\n2010,F\n"), Err(FormatError::MissingColumn { .. })));
-        assert!(matches!(parse("x", None, b"Year,SEX,SEX,Value\n"), Err(FormatError::DuplicateColumn(_))));
-        assert!(matches!(parse("x", None, b"Year,Sex,Value\n"), Err(FormatError::Structure { .. })));
+        assert!(matches!(
+            parse("x", None, b"Year,SEX\n2010,F\n"),
+            Err(FormatError::MissingColumn { .. })
+        ));
+        assert!(matches!(
+            parse("x", None, b"Year,SEX,SEX,Value\n"),
+            Err(FormatError::DuplicateColumn(_))
+        ));
+        assert!(matches!(
+            parse("x", None, b"Year,Sex,Value\n"),
+            Err(FormatError::Structure { .. })
+        ));
     }
 
     #[test]
@@ -196,6 +256,9 @@ mod tests {
         );
         let mut other = i.observations[0].clone();
         other.indicator = "3.2.2".into();
-        assert!(matches!(write(&[i.observations[0].clone(), other]), Err(WriteError::MixedIndicators { .. })));
+        assert!(matches!(
+            write(&[i.observations[0].clone(), other]),
+            Err(WriteError::MixedIndicators { .. })
+        ));
     }
 }

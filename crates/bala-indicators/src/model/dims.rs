@@ -71,7 +71,9 @@ pub fn parse_dims(text: &str) -> Result<Dims, String> {
             .ok_or_else(|| format!("'{part}' is not DIMENSION=CODE"))?;
         let (k, v) = (k.trim(), v.trim());
         if !is_component_id(k) {
-            return Err(format!("'{k}' is not a dimension id (upper-case letters, digits, _)"));
+            return Err(format!(
+                "'{k}' is not a dimension id (upper-case letters, digits, _)"
+            ));
         }
         if is_total(v) {
             continue;

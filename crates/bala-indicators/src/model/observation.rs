@@ -242,7 +242,8 @@ impl Observation {
     /// Adds a breakdown; a total code (`_T`, empty) is dropped, as parsers do.
     pub fn with_dim(mut self, dimension: &str, code: &str) -> Self {
         if !is_total(code) {
-            self.dims.insert(dimension.to_string(), code.trim().to_string());
+            self.dims
+                .insert(dimension.to_string(), code.trim().to_string());
         }
         self
     }
@@ -269,56 +270,110 @@ impl Observation {
 
     fn check_codes(&self, errors: &mut ValidationErrors) {
         if !is_code(&self.indicator) {
-            errors.push("indicator", "indicators-bad-code", format!("'{}' is not a valid indicator code", self.indicator));
+            errors.push(
+                "indicator",
+                "indicators-bad-code",
+                format!("'{}' is not a valid indicator code", self.indicator),
+            );
         }
         if let AreaRef::Code(c) = &self.area {
             if !is_code(c) {
-                errors.push("area", "indicators-bad-code", format!("'{c}' is not a valid area code"));
+                errors.push(
+                    "area",
+                    "indicators-bad-code",
+                    format!("'{c}' is not a valid area code"),
+                );
             }
         }
         for (k, v) in &self.dims {
             check_key(errors, k, "dimension");
             if is_total(v) || !is_code(v) {
-                errors.push(k.as_str(), "indicators-bad-code", format!("'{v}' is not a valid code for {k}"));
+                errors.push(
+                    k.as_str(),
+                    "indicators-bad-code",
+                    format!("'{v}' is not a valid code for {k}"),
+                );
             }
         }
         for (k, v) in &self.attributes {
             check_key(errors, k, "attribute");
             if self.dims.contains_key(k) {
-                errors.push(k.as_str(), "indicators-bad-code", format!("{k} is both a dimension and an attribute"));
+                errors.push(
+                    k.as_str(),
+                    "indicators-bad-code",
+                    format!("{k} is both a dimension and an attribute"),
+                );
+            }
+            if k == super::dims::id::UNIT_MEASURE {
+                errors.push(
+                    k.as_str(),
+                    "indicators-bad-code",
+                    "the unit is kept with the breakdowns (dims), not as an attribute",
+                );
             }
             if v.trim().is_empty() {
-                errors.push(k.as_str(), "indicators-missing", format!("attribute {k} is empty"));
+                errors.push(
+                    k.as_str(),
+                    "indicators-missing",
+                    format!("attribute {k} is empty"),
+                );
             }
         }
         if let Some(ObsStatus::Other(c)) = &self.status {
             if !is_code(c) {
-                errors.push("OBS_STATUS", "indicators-bad-code", format!("'{c}' is not a valid status code"));
+                errors.push(
+                    "OBS_STATUS",
+                    "indicators-bad-code",
+                    format!("'{c}' is not a valid status code"),
+                );
             }
         }
     }
 
     fn check_numbers(&self, errors: &mut ValidationErrors) {
         if !self.value.is_finite() {
-            errors.push("value", "indicators-not-number", "the value is not a finite number");
+            errors.push(
+                "value",
+                "indicators-not-number",
+                "the value is not a finite number",
+            );
         }
         for (field, bound) in [("LOWER_BOUND", self.lower), ("UPPER_BOUND", self.upper)] {
             if bound.is_some_and(|b| !b.is_finite()) {
-                errors.push(field, "indicators-not-number", "the bound is not a finite number");
+                errors.push(
+                    field,
+                    "indicators-not-number",
+                    "the bound is not a finite number",
+                );
             }
         }
         if let Some(l) = self.lower.filter(|l| *l > self.value) {
-            errors.push("LOWER_BOUND", "indicators-bad-bounds", format!("lower bound {l} is above the value {}", self.value));
+            errors.push(
+                "LOWER_BOUND",
+                "indicators-bad-bounds",
+                format!("lower bound {l} is above the value {}", self.value),
+            );
         }
         if let Some(u) = self.upper.filter(|u| *u < self.value) {
-            errors.push("UPPER_BOUND", "indicators-bad-bounds", format!("upper bound {u} is below the value {}", self.value));
+            errors.push(
+                "UPPER_BOUND",
+                "indicators-bad-bounds",
+                format!("upper bound {u} is below the value {}", self.value),
+            );
         }
     }
 
     fn check_texts(&self, errors: &mut ValidationErrors) {
-        for (field, text) in [("DATA_SOURCE", &self.source), ("OBS_FOOTNOTE", &self.footnote)] {
+        for (field, text) in [
+            ("DATA_SOURCE", &self.source),
+            ("OBS_FOOTNOTE", &self.footnote),
+        ] {
             if text.as_ref().is_some_and(|t| t.trim().is_empty()) {
-                errors.push(field, "indicators-missing", "present but empty; leave it out instead");
+                errors.push(
+                    field,
+                    "indicators-missing",
+                    "present but empty; leave it out instead",
+                );
             }
         }
     }
@@ -326,9 +381,17 @@ impl Observation {
 
 fn check_key(errors: &mut ValidationErrors, key: &str, what: &str) {
     if !is_component_id(key) {
-        errors.push(key, "indicators-bad-code", format!("'{key}' is not a valid {what} id (upper-case letters, digits, _)"));
+        errors.push(
+            key,
+            "indicators-bad-code",
+            format!("'{key}' is not a valid {what} id (upper-case letters, digits, _)"),
+        );
     } else if RESERVED_IDS.contains(&key) {
-        errors.push(key, "indicators-bad-code", format!("{key} is an observation field, not a {what}"));
+        errors.push(
+            key,
+            "indicators-bad-code",
+            format!("{key} is an observation field, not a {what}"),
+        );
     }
 }
 
@@ -337,7 +400,12 @@ mod tests {
     use super::*;
 
     fn obs() -> Observation {
-        Observation::new("3.2.1", AreaRef::parse("KZAKM"), Period::annual(2019).unwrap(), 10.0)
+        Observation::new(
+            "3.2.1",
+            AreaRef::parse("KZAKM"),
+            Period::annual(2019).unwrap(),
+            10.0,
+        )
     }
 
     #[test]

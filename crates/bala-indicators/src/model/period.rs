@@ -47,7 +47,10 @@ pub struct PeriodError {
 const EXPECTED: &str = "expected a year (2020), a quarter (2020-Q1) or a month (2020-03)";
 
 fn err(text: &str, reason: &'static str) -> PeriodError {
-    PeriodError { text: text.to_string(), reason }
+    PeriodError {
+        text: text.to_string(),
+        reason,
+    }
 }
 
 impl Period {
@@ -55,7 +58,10 @@ impl Period {
     /// unambiguous and sort correctly.
     pub fn annual(year: i32) -> Result<Period, PeriodError> {
         check_year(year)?;
-        Ok(Period { year, unit: Unit::Year })
+        Ok(Period {
+            year,
+            unit: Unit::Year,
+        })
     }
 
     pub fn quarterly(year: i32, quarter: u8) -> Result<Period, PeriodError> {
@@ -63,7 +69,10 @@ impl Period {
         if !(1..=4).contains(&quarter) {
             return Err(err(&format!("{year}-Q{quarter}"), "a quarter is 1 to 4"));
         }
-        Ok(Period { year, unit: Unit::Quarter(quarter) })
+        Ok(Period {
+            year,
+            unit: Unit::Quarter(quarter),
+        })
     }
 
     pub fn monthly(year: i32, month: u8) -> Result<Period, PeriodError> {
@@ -71,7 +80,10 @@ impl Period {
         if !(1..=12).contains(&month) {
             return Err(err(&format!("{year}-{month:02}"), "a month is 01 to 12"));
         }
-        Ok(Period { year, unit: Unit::Month(month) })
+        Ok(Period {
+            year,
+            unit: Unit::Month(month),
+        })
     }
 
     /// Parses the canonical forms `2020`, `2020-Q1`, `2020-03`, and the other SDMX
@@ -143,7 +155,8 @@ impl Period {
 
     /// Last day of the period (inclusive).
     pub fn end_date(&self) -> Date {
-        let last = Month::try_from(self.first_month() + self.months() - 1).unwrap_or(Month::December);
+        let last =
+            Month::try_from(self.first_month() + self.months() - 1).unwrap_or(Month::December);
         let day = last.length(self.year);
         Date::from_calendar_date(self.year, last, day).unwrap_or(Date::MAX)
     }
@@ -258,16 +271,34 @@ mod tests {
 
     #[test]
     fn parses_canonical_and_sdmx_forms() {
-        assert_eq!(Period::parse("2020").unwrap(), Period::annual(2020).unwrap());
-        assert_eq!(Period::parse(" 2020-A1 ").unwrap(), Period::annual(2020).unwrap());
-        assert_eq!(Period::parse("2020-Q3").unwrap(), Period::quarterly(2020, 3).unwrap());
-        assert_eq!(Period::parse("2020-03").unwrap(), Period::monthly(2020, 3).unwrap());
-        assert_eq!(Period::parse("2020-M11").unwrap(), Period::monthly(2020, 11).unwrap());
+        assert_eq!(
+            Period::parse("2020").unwrap(),
+            Period::annual(2020).unwrap()
+        );
+        assert_eq!(
+            Period::parse(" 2020-A1 ").unwrap(),
+            Period::annual(2020).unwrap()
+        );
+        assert_eq!(
+            Period::parse("2020-Q3").unwrap(),
+            Period::quarterly(2020, 3).unwrap()
+        );
+        assert_eq!(
+            Period::parse("2020-03").unwrap(),
+            Period::monthly(2020, 3).unwrap()
+        );
+        assert_eq!(
+            Period::parse("2020-M11").unwrap(),
+            Period::monthly(2020, 11).unwrap()
+        );
     }
 
     #[test]
     fn rejects_everything_else() {
-        for bad in ["", "20", "20200", "2020-Q5", "2020-Q0", "2020-13", "2020-00", "2020-3", "0000", "2020Q1", "abcd", "2020-W01", "-2020"] {
+        for bad in [
+            "", "20", "20200", "2020-Q5", "2020-Q0", "2020-13", "2020-00", "2020-3", "0000",
+            "2020Q1", "abcd", "2020-W01", "-2020",
+        ] {
             assert!(Period::parse(bad).is_err(), "{bad} should not parse");
         }
         let e = Period::parse("2020-Q5").unwrap_err();
@@ -286,10 +317,16 @@ mod tests {
         let q = Period::quarterly(2020, 1).unwrap();
         assert_eq!(q.start_date(), date!(2020 - 01 - 01));
         assert_eq!(q.end_date(), date!(2020 - 03 - 31));
-        assert_eq!(Period::monthly(2021, 2).unwrap().end_date(), date!(2021 - 02 - 28));
+        assert_eq!(
+            Period::monthly(2021, 2).unwrap().end_date(),
+            date!(2021 - 02 - 28)
+        );
         assert_eq!(Period::annual(2020).unwrap().midpoint(), 2020.5);
         assert_eq!(q.midpoint(), 2020.125);
-        assert_eq!(Period::monthly(2020, 12).unwrap().midpoint(), 2020.0 + 23.0 / 24.0);
+        assert_eq!(
+            Period::monthly(2020, 12).unwrap().midpoint(),
+            2020.0 + 23.0 / 24.0
+        );
     }
 
     #[test]
@@ -299,10 +336,13 @@ mod tests {
         let m1 = Period::monthly(2020, 1).unwrap();
         let m4 = Period::monthly(2020, 4).unwrap();
         let q2 = Period::quarterly(2020, 2).unwrap();
-        let mut v = vec![m4, q2, m1, q1, y, Period::annual(2019).unwrap()];
+        let mut v = [m4, q2, m1, q1, y, Period::annual(2019).unwrap()];
         v.sort();
         let text: Vec<String> = v.iter().map(|p| p.to_string()).collect();
-        assert_eq!(text, ["2019", "2020", "2020-Q1", "2020-01", "2020-Q2", "2020-04"]);
+        assert_eq!(
+            text,
+            ["2019", "2020", "2020-Q1", "2020-01", "2020-Q2", "2020-04"]
+        );
     }
 
     fn any_period() -> impl Strategy<Value = Period> {

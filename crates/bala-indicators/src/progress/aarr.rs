@@ -93,7 +93,11 @@ pub fn log_linear(points: &[(f64, f64)]) -> Result<LogLinearFit, AarrError> {
         return Err(AarrError::NoTimeSpan(t_mean));
     }
     let slope = sxy / sxx;
-    Ok(LogLinearFit { intercept: y_mean - slope * t_mean, slope, points: points.len() })
+    Ok(LogLinearFit {
+        intercept: y_mean - slope * t_mean,
+        slope,
+        points: points.len(),
+    })
 }
 
 /// The AARR (continuous, % a year) needed to go from `latest` at `t_latest` to
@@ -150,11 +154,26 @@ mod tests {
 
     #[test]
     fn rejects_what_has_no_rate() {
-        assert_eq!(log_linear(&[(2000.0, 1.0)]), Err(AarrError::TooFewPoints(1)));
-        assert!(matches!(two_point(0.0, 2000.0, 1.0, 2001.0), Err(AarrError::NotPositive { .. })));
-        assert!(matches!(two_point(1.0, 2000.0, 2.0, 2000.0), Err(AarrError::NoTimeSpan(_))));
-        assert!(matches!(log_linear(&[(2000.0, 1.0), (2000.0, 2.0)]), Err(AarrError::NoTimeSpan(_))));
-        assert_eq!(log_linear(&[(f64::NAN, 1.0), (1.0, 1.0)]), Err(AarrError::NotFinite));
+        assert_eq!(
+            log_linear(&[(2000.0, 1.0)]),
+            Err(AarrError::TooFewPoints(1))
+        );
+        assert!(matches!(
+            two_point(0.0, 2000.0, 1.0, 2001.0),
+            Err(AarrError::NotPositive { .. })
+        ));
+        assert!(matches!(
+            two_point(1.0, 2000.0, 2.0, 2000.0),
+            Err(AarrError::NoTimeSpan(_))
+        ));
+        assert!(matches!(
+            log_linear(&[(2000.0, 1.0), (2000.0, 2.0)]),
+            Err(AarrError::NoTimeSpan(_))
+        ));
+        assert_eq!(
+            log_linear(&[(f64::NAN, 1.0), (1.0, 1.0)]),
+            Err(AarrError::NotFinite)
+        );
     }
 
     proptest! {

@@ -81,8 +81,13 @@ impl Measure {
     fn describe(&self) -> String {
         match self {
             Measure::Reduce => "U is the value itself (lower is better)".into(),
-            Measure::RaiseToCeiling { max } => format!("U is the shortfall {max} − value (higher is better, at most {max})"),
-            Measure::Raise => "U is 1/value, so the rate is the value's rate of increase (higher is better)".into(),
+            Measure::RaiseToCeiling { max } => {
+                format!("U is the shortfall {max} − value (higher is better, at most {max})")
+            }
+            Measure::Raise => {
+                "U is 1/value, so the rate is the value's rate of increase (higher is better)"
+                    .into()
+            }
         }
     }
 }
@@ -113,7 +118,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { method: None, stagnation: 1.0 }
+        Options {
+            method: None,
+            stagnation: 1.0,
+        }
     }
 }
 
@@ -164,7 +172,11 @@ pub enum ProgressError {
 }
 
 /// [`assess_with`] with default options.
-pub fn assess(points: &[(Period, f64)], measure: Measure, target: Target) -> Result<ProgressReport, ProgressError> {
+pub fn assess(
+    points: &[(Period, f64)],
+    measure: Measure,
+    target: Target,
+) -> Result<ProgressReport, ProgressError> {
     assess_with(points, measure, target, Options::default())
 }
 
@@ -181,7 +193,11 @@ pub fn assess_with(
     }
     let baseline = series[0];
     let latest = series[series.len() - 1];
-    let method = options.method.unwrap_or(if series.len() == 2 { Method::TwoPoint } else { Method::LogLinear });
+    let method = options.method.unwrap_or(if series.len() == 2 {
+        Method::TwoPoint
+    } else {
+        Method::LogLinear
+    });
     let achieved = measure.direction().meets(latest.1, target.value);
     let trend = match current_trend(&series, measure, method) {
         Ok(t) => Some(t),
@@ -190,7 +206,12 @@ pub fn assess_with(
     };
     let required = required_rate(latest, measure, target, achieved)?;
     let projected = trend.map(|t| projection(latest, measure, t.rate, target.by));
-    let status = classify(achieved, trend.map(|t| t.rate), required, options.stagnation);
+    let status = classify(
+        achieved,
+        trend.map(|t| t.rate),
+        required,
+        options.stagnation,
+    );
     let mut report = ProgressReport {
         measure,
         method,
@@ -217,7 +238,7 @@ fn sorted_series(points: &[(Period, f64)]) -> Result<Vec<(Period, f64)>, Progres
         return Err(ProgressError::NotFinite);
     }
     let mut s = points.to_vec();
-    s.sort_by(|a, b| a.0.cmp(&b.0));
+    s.sort_by_key(|a| a.0);
     if let Some(w) = s.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(ProgressError::DuplicatePeriod(w[0].0));
     }
@@ -234,32 +255,67 @@ struct Trend {
     slope: Option<f64>,
 }
 
-fn current_trend(series: &[(Period, f64)], measure: Measure, method: Method) -> Result<Trend, AarrError> {
+fn current_trend(
+    series: &[(Period, f64)],
+    measure: Measure,
+    method: Method,
+) -> Result<Trend, AarrError> {
     match method {
         Method::TwoPoint => {
             let (a, b) = (series[0], series[series.len() - 1]);
-            let r = aarr::two_point(measure.burden(a.1), a.0.midpoint(), measure.burden(b.1), b.0.midpoint())?;
-            Ok(Trend { published: r, rate: r, slope: None })
+            let r = aarr::two_point(
+                measure.burden(a.1),
+                a.0.midpoint(),
+                measure.burden(b.1),
+                b.0.midpoint(),
+            )?;
+            Ok(Trend {
+                published: r,
+                rate: r,
+                slope: None,
+            })
         }
         Method::LogLinear => {
-            let pts: Vec<(f64, f64)> = series.iter().map(|(p, v)| (p.midpoint(), measure.burden(*v))).collect();
+            let pts: Vec<(f64, f64)> = series
+                .iter()
+                .map(|(p, v)| (p.midpoint(), measure.burden(*v)))
+                .collect();
             let fit = aarr::log_linear(&pts)?;
-            Ok(Trend { published: fit.aarr(), rate: fit.continuous_rate(), slope: Some(fit.slope) })
+            Ok(Trend {
+                published: fit.aarr(),
+                rate: fit.continuous_rate(),
+                slope: Some(fit.slope),
+            })
         }
     }
 }
 
-fn required_rate(latest: (Period, f64), measure: Measure, target: Target, achieved: bool) -> Result<Option<f64>, ProgressError> {
+fn required_rate(
+    latest: (Period, f64),
+    measure: Measure,
+    target: Target,
+    achieved: bool,
+) -> Result<Option<f64>, ProgressError> {
     let unreachable = measure.burden(target.value) <= 0.0;
     if achieved || unreachable || target.by.midpoint() <= latest.0.midpoint() {
         return Ok(None);
     }
-    let r = aarr::required(measure.burden(latest.1), latest.0.midpoint(), measure.burden(target.value), target.by.midpoint())?;
+    let r = aarr::required(
+        measure.burden(latest.1),
+        latest.0.midpoint(),
+        measure.burden(target.value),
+        target.by.midpoint(),
+    )?;
     Ok(Some(r))
 }
 
 fn projection(latest: (Period, f64), measure: Measure, rate: f64, by: Period) -> f64 {
-    let u = aarr::project(measure.burden(latest.1), latest.0.midpoint(), rate, by.midpoint());
+    let u = aarr::project(
+        measure.burden(latest.1),
+        latest.0.midpoint(),
+        rate,
+        by.midpoint(),
+    );
     measure.value(u)
 }
 
@@ -283,7 +339,11 @@ fn explain(r: &ProgressReport, trend: Option<Trend>, stagnation: f64) -> String 
     parts.push(explain_trend(r, trend));
     parts.push(explain_required(r));
     if let Some(p) = r.projected {
-        parts.push(format!("At the current rate the value at {} would be {}.", r.target.by, num(p)));
+        parts.push(format!(
+            "At the current rate the value at {} would be {}.",
+            r.target.by,
+            num(p)
+        ));
     }
     parts.push(explain_status(r, stagnation));
     parts.join(" ")
@@ -337,7 +397,11 @@ fn explain_status(r: &ProgressReport, stagnation: f64) -> String {
 fn num(x: f64) -> String {
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -349,14 +413,21 @@ mod tests {
     }
 
     fn series(start: i32, values: &[f64]) -> Vec<(Period, f64)> {
-        values.iter().enumerate().map(|(i, v)| (y(start + i as i32), *v)).collect()
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (y(start + i as i32), *v))
+            .collect()
     }
 
     #[test]
     fn mdg4_two_point() {
         // 1990 → 2015 with a two-thirds cut: exactly the required rate, so on track.
         let pts = [(y(1990), 90.0), (y(2000), 60.0)];
-        let target = Target { value: 30.0, by: y(2015) };
+        let target = Target {
+            value: 30.0,
+            by: y(2015),
+        };
         let r = assess(&pts, Measure::Reduce, target).unwrap();
         assert_eq!(r.method, Method::TwoPoint);
         // current: 100·ln(90/60)/10 = 4.0547; required: 100·ln(60/30)/15 = 4.6210
@@ -365,12 +436,19 @@ mod tests {
         assert_eq!(r.status, Status::InsufficientProgress);
         // projection: 60·e^(−0.040547·15) = 60·(2/3)^1.5 = 32.66
         assert!((r.projected.unwrap() - 32.659_863).abs() < 1e-5);
-        assert!(r.explanation.contains("100·ln(60 / 30) / (2015 − 2000)"), "{}", r.explanation);
+        assert!(
+            r.explanation.contains("100·ln(60 / 30) / (2015 − 2000)"),
+            "{}",
+            r.explanation
+        );
     }
 
     #[test]
     fn statuses() {
-        let t = Target { value: 5.0, by: y(2030) };
+        let t = Target {
+            value: 5.0,
+            by: y(2030),
+        };
         let on = assess(&series(2010, &[20.0, 16.0, 12.8]), Measure::Reduce, t).unwrap();
         assert_eq!(on.status, Status::OnTrack);
         let flat = assess(&series(2010, &[20.0, 20.1, 19.9, 20.0]), Measure::Reduce, t).unwrap();
@@ -389,7 +467,15 @@ mod tests {
         // 80 % → 90 %: the shortfall halves in 5 years, 100·ln(20/10)/5 = 13.86 % a year.
         let pts = [(y(2015), 80.0), (y(2020), 90.0)];
         let m = Measure::RaiseToCeiling { max: 100.0 };
-        let r = assess(&pts, m, Target { value: 95.0, by: y(2025) }).unwrap();
+        let r = assess(
+            &pts,
+            m,
+            Target {
+                value: 95.0,
+                by: y(2025),
+            },
+        )
+        .unwrap();
         assert!((r.current_aarr.unwrap() - 13.862_944).abs() < 1e-6);
         // required: 100·ln(10/5)/5, the same rate, so on track and the projection hits 95.
         assert_eq!(r.status, Status::OnTrack);
@@ -399,7 +485,15 @@ mod tests {
     #[test]
     fn full_coverage_is_achieved_without_a_rate() {
         let pts = [(y(2015), 98.0), (y(2020), 100.0)];
-        let r = assess(&pts, Measure::RaiseToCeiling { max: 100.0 }, Target { value: 95.0, by: y(2025) }).unwrap();
+        let r = assess(
+            &pts,
+            Measure::RaiseToCeiling { max: 100.0 },
+            Target {
+                value: 95.0,
+                by: y(2025),
+            },
+        )
+        .unwrap();
         assert_eq!(r.status, Status::Achieved);
         assert_eq!(r.current_aarr, None);
     }
@@ -407,7 +501,15 @@ mod tests {
     #[test]
     fn a_zero_burden_target_is_judged_on_the_trend_only() {
         let pts = [(y(2015), 80.0), (y(2020), 90.0)];
-        let r = assess(&pts, Measure::RaiseToCeiling { max: 100.0 }, Target { value: 100.0, by: y(2030) }).unwrap();
+        let r = assess(
+            &pts,
+            Measure::RaiseToCeiling { max: 100.0 },
+            Target {
+                value: 100.0,
+                by: y(2030),
+            },
+        )
+        .unwrap();
         assert_eq!(r.required_aarr, None);
         assert_eq!(r.status, Status::InsufficientProgress);
     }
@@ -416,7 +518,15 @@ mod tests {
     fn unbounded_increase() {
         // doubling in 10 years: rate of increase 100·ln 2/10 = 6.93 % a year
         let pts = [(y(2010), 50.0), (y(2020), 100.0)];
-        let r = assess(&pts, Measure::Raise, Target { value: 400.0, by: y(2040) }).unwrap();
+        let r = assess(
+            &pts,
+            Measure::Raise,
+            Target {
+                value: 400.0,
+                by: y(2040),
+            },
+        )
+        .unwrap();
         assert!((r.current_aarr.unwrap() - 6.931_472).abs() < 1e-6);
         assert_eq!(r.status, Status::OnTrack);
         assert!((r.projected.unwrap() - 400.0).abs() < 1e-6);
@@ -424,17 +534,45 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error() {
-        let t = Target { value: 5.0, by: y(2030) };
-        assert_eq!(assess(&[(y(2010), 1.0)], Measure::Reduce, t), Err(ProgressError::TooFewPoints(1)));
-        assert_eq!(assess(&[(y(2010), 1.0), (y(2010), 2.0)], Measure::Reduce, t), Err(ProgressError::DuplicatePeriod(y(2010))));
-        assert!(assess(&[(y(2010), 10.0), (y(2011), 0.0)], Measure::Reduce, Target { value: -1.0, by: y(2030) }).is_err());
-        assert_eq!(assess(&[(y(2010), f64::NAN), (y(2011), 1.0)], Measure::Reduce, t), Err(ProgressError::NotFinite));
+        let t = Target {
+            value: 5.0,
+            by: y(2030),
+        };
+        assert_eq!(
+            assess(&[(y(2010), 1.0)], Measure::Reduce, t),
+            Err(ProgressError::TooFewPoints(1))
+        );
+        assert_eq!(
+            assess(&[(y(2010), 1.0), (y(2010), 2.0)], Measure::Reduce, t),
+            Err(ProgressError::DuplicatePeriod(y(2010)))
+        );
+        assert!(assess(
+            &[(y(2010), 10.0), (y(2011), 0.0)],
+            Measure::Reduce,
+            Target {
+                value: -1.0,
+                by: y(2030)
+            }
+        )
+        .is_err());
+        assert_eq!(
+            assess(&[(y(2010), f64::NAN), (y(2011), 1.0)], Measure::Reduce, t),
+            Err(ProgressError::NotFinite)
+        );
     }
 
     #[test]
     fn passed_deadline_cannot_be_on_track() {
         let pts = series(2010, &[20.0, 18.0, 16.2]);
-        let r = assess(&pts, Measure::Reduce, Target { value: 5.0, by: y(2012) }).unwrap();
+        let r = assess(
+            &pts,
+            Measure::Reduce,
+            Target {
+                value: 5.0,
+                by: y(2012),
+            },
+        )
+        .unwrap();
         assert_eq!(r.required_aarr, None);
         assert_eq!(r.status, Status::InsufficientProgress);
         assert!(r.explanation.contains("not after the latest value"));
