@@ -14,5 +14,6 @@
 
 pub mod equity;
 pub mod exchange;
+pub mod meta;
 pub mod model;
 pub mod progress;
