@@ -19,4 +19,7 @@ pub use instrument::{Instrument, RiskLevel};
 pub use alerts::{evaluate_rules, hit_rates, Facts, FiredAlert, HitRate, RuleSet, Severity};
 pub use case::{Case, CaseState, ResponsePolicy, Role, TransitionRequest};
 pub use scoring::{score, Answer, AnswerValue, ScreeningContext, ScreeningResult};
+pub use suppression::{
+    suppress_1d, suppress_2d, Cell, Policy as SuppressionPolicy, Table1D, Table2D,
+};
 pub use text::{Lang, Text};
