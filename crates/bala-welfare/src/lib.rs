@@ -6,6 +6,10 @@
 //! (TOML files under `data/`) because practitioners, not programmers, must be
 //! able to review and change them; this crate only validates and applies them.
 //! Storage and HTTP live in other crates and call the functions re-exported below.
+//!
+//! Shipped data (both weighted as *proposals* for practitioners to review):
+//! - `data/screening-kz-v1.toml`: [`Instrument::default_kz`]
+//! - `data/alert-rules-v1.toml`: [`RuleSet::default_kz`]
 
 pub mod alerts;
 pub mod case;
@@ -14,10 +18,9 @@ pub mod scoring;
 pub mod suppression;
 pub mod text;
 
-pub use instrument::{Instrument, RiskLevel};
-
 pub use alerts::{evaluate_rules, hit_rates, Facts, FiredAlert, HitRate, RuleSet, Severity};
 pub use case::{Case, CaseState, ResponsePolicy, Role, TransitionRequest};
+pub use instrument::{Instrument, RiskLevel};
 pub use scoring::{score, Answer, AnswerValue, ScreeningContext, ScreeningResult};
 pub use suppression::{
     suppress_1d, suppress_2d, Cell, Policy as SuppressionPolicy, Table1D, Table2D,
