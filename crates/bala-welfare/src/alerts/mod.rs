@@ -149,6 +149,14 @@ pub fn hit_rates(rules: &RuleSet, snapshots: &[Facts]) -> Vec<HitRate> {
 }
 
 impl RuleSet {
+    /// The version of rule set `code` in force on `on` (highest version already valid).
+    pub fn in_force<'a>(versions: &'a [RuleSet], code: &str, on: Date) -> Option<&'a RuleSet> {
+        versions
+            .iter()
+            .filter(|r| r.code == code && r.valid_from <= on)
+            .max_by_key(|r| r.version)
+    }
+
     /// Parses and validates; an invalid rule set is never returned.
     pub fn from_toml(text: &str) -> Result<RuleSet, RuleSetError> {
         let set: RuleSet = toml::from_str(text).map_err(|e| RuleSetError::Parse(e.to_string()))?;

@@ -181,6 +181,27 @@ fn immediate_danger_without_a_case_is_critical() {
 }
 
 #[test]
+fn the_rule_set_in_force_is_the_highest_already_valid() {
+    let v1 = rules();
+    let mut v2 = rules();
+    v2.version = 2;
+    v2.valid_from = date!(2026 - 03 - 01);
+    let all = [v1.clone(), v2.clone()];
+    assert_eq!(
+        RuleSet::in_force(&all, "alerts-kz", date!(2026 - 02 - 28)),
+        Some(&v1)
+    );
+    assert_eq!(
+        RuleSet::in_force(&all, "alerts-kz", date!(2026 - 03 - 01)),
+        Some(&v2)
+    );
+    assert_eq!(
+        RuleSet::in_force(&all, "alerts-xx", date!(2026 - 03 - 01)),
+        None
+    );
+}
+
+#[test]
 fn hit_rates_count_fired_and_unknown() {
     let snapshots = vec![
         Facts {

@@ -259,6 +259,20 @@ pub struct DomainMin {
 }
 
 impl Instrument {
+    /// The version of instrument `code` in force on `on`: the highest version
+    /// whose `valid_from` is on or before that day. A screening is scored with
+    /// this version and keeps its number, so later versions never rescore it.
+    pub fn in_force<'a>(
+        versions: &'a [Instrument],
+        code: &str,
+        on: Date,
+    ) -> Option<&'a Instrument> {
+        versions
+            .iter()
+            .filter(|i| i.code == code && i.valid_from <= on)
+            .max_by_key(|i| i.version)
+    }
+
     /// Finds a question by code, with the domain it belongs to.
     pub fn question(&self, code: &str) -> Option<(&Domain, &Question)> {
         self.domains

@@ -442,3 +442,28 @@ fn risk_levels_are_ordered_and_named() {
         }
     }
 }
+
+#[test]
+fn the_version_in_force_is_the_highest_already_valid() {
+    use time::macros::date;
+    let v1 = valid();
+    let mut v2 = valid();
+    v2.version = 2;
+    v2.valid_from = date!(2026 - 01 - 01);
+    let mut other = valid();
+    other.code = "other".into();
+    other.version = 9;
+    let all = [v2.clone(), v1.clone(), other];
+    assert_eq!(
+        Instrument::in_force(&all, "screening-kz", date!(2025 - 12 - 31)),
+        Some(&v1)
+    );
+    assert_eq!(
+        Instrument::in_force(&all, "screening-kz", date!(2026 - 01 - 01)),
+        Some(&v2)
+    );
+    assert_eq!(
+        Instrument::in_force(&all, "screening-kz", date!(2025 - 06 - 30)),
+        None
+    );
+}
