@@ -22,7 +22,6 @@ CREATE TABLE user_scopes (
 CREATE TABLE sessions (
     id_hash TEXT PRIMARY KEY,
     user_id BIGINT NOT NULL REFERENCES users (id),
-    csrf_token TEXT NOT NULL,
     created_at TEXT NOT NULL,
     last_seen_at TEXT NOT NULL,
     expires_at TEXT NOT NULL,

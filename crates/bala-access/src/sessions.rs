@@ -1,8 +1,7 @@
 //! Browser sessions.
 //!
 //! The cookie carries a random 256-bit value; the database keeps only its
-//! SHA-256. Each session has its own CSRF token, which every state-changing
-//! form must echo. Sessions end after 8 hours without activity or 24 hours in
+//! SHA-256. Sessions end after 8 hours without activity or 24 hours in
 //! all, at logout, and when the user's password, role or scope changes.
 
 use crate::gate::Principal;
@@ -16,30 +15,22 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(24);
 /// `last_seen_at` is written at most this often, so reads stay reads.
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
-pub struct NewSession {
-    /// The cookie value. Shown once; never stored.
-    pub token: String,
-    pub csrf_token: String,
-}
-
 pub struct Session {
     pub principal: Principal,
-    pub csrf_token: String,
     pub lang: Option<String>,
 }
 
-pub async fn create(db: &Db, user_id: i64, ip: Option<&str>) -> Result<NewSession, AccessError> {
+/// Starts a session and returns the cookie value (shown once, never stored).
+pub async fn create(db: &Db, user_id: i64, ip: Option<&str>) -> Result<String, AccessError> {
     let token = random_hex(32);
-    let csrf_token = random_hex(32);
     let now = OffsetDateTime::now_utc();
     let mut tx = db.begin().await?;
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip)
-         VALUES ($1, $2, $3, $4, $4, $5, $6)",
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip)
+         VALUES ($1, $2, $3, $3, $4, $5)",
     )
     .bind(sha256_hex(&token))
     .bind(user_id)
-    .bind(&csrf_token)
     .bind(time_fmt::format(now))
     .bind(time_fmt::format(now + ABSOLUTE_TIMEOUT))
     .bind(ip)
@@ -51,7 +42,7 @@ pub async fn create(db: &Db, user_id: i64, ip: Option<&str>) -> Result<NewSessio
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(NewSession { token, csrf_token })
+    Ok(token)
 }
 
 /// The live session for a cookie value, if any.
@@ -60,7 +51,7 @@ pub async fn lookup(db: &Db, token: &str) -> Result<Option<Session>, AccessError
         return Ok(None);
     }
     let id_hash = sha256_hex(token);
-    let Some(r) = sqlx::query("SELECT user_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
+    let Some(r) = sqlx::query("SELECT user_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
         .bind(&id_hash)
         .fetch_optional(db.reader())
         .await?
@@ -90,7 +81,6 @@ pub async fn lookup(db: &Db, token: &str) -> Result<Option<Session>, AccessError
     }
     Ok(Some(Session {
         principal: users::principal(&user),
-        csrf_token: r.try_get("csrf_token")?,
         lang: user.lang,
     }))
 }

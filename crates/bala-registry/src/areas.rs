@@ -236,10 +236,16 @@ pub async fn upsert(db: &Db, actor: &Actor, areas: &[Area]) -> Result<usize, Reg
     Ok(areas.len())
 }
 
-/// Loads the areas that ship with Bala (idempotent).
+/// Loads the areas that ship with Bala. Writes (and audits) only when the
+/// database differs from the shipped file, so it can run at every start.
 pub async fn seed_reference(db: &Db) -> Result<usize, RegistryError> {
-    let areas = parse_csv(REFERENCE_CSV, &[]).expect("shipped areas.csv is valid");
-    upsert(db, &Actor::system("reference-data"), &areas).await
+    let shipped = parse_csv(REFERENCE_CSV, &[]).expect("shipped areas.csv is valid");
+    let existing: HashMap<String, Area> = all(db).await?.into_iter().map(|a| (a.code.clone(), a)).collect();
+    let changed: Vec<Area> = shipped.into_iter().filter(|a| existing.get(&a.code) != Some(a)).collect();
+    if changed.is_empty() {
+        return Ok(0);
+    }
+    upsert(db, &Actor::system("reference-data"), &changed).await
 }
 
 /// Imports an areas file supplied by an administrator.
@@ -308,6 +314,16 @@ pub async fn is_within(db: &Db, code: &str, scope: &[AreaCode]) -> Result<bool, 
     let mut sql = bala_store::Sql::new("SELECT 1 FROM area_closure WHERE descendant = ");
     sql.push_arg(code).push(" AND ancestor IN (").push_list(scope.iter().map(|a| a.as_str())).push(")");
     Ok(sql.query().fetch_optional(db.reader()).await?.is_some())
+}
+
+/// How many areas lie inside the scope (the scope's own areas included).
+pub async fn count_inside(db: &Db, scope: &[AreaCode]) -> Result<i64, RegistryError> {
+    if scope.is_empty() {
+        return Ok(0);
+    }
+    let mut sql = bala_store::Sql::new("SELECT COUNT(DISTINCT descendant) FROM area_closure WHERE ancestor IN (");
+    sql.push_list(scope.iter().map(|a| a.as_str())).push(")");
+    Ok(sql.query().fetch_one(db.reader()).await?.try_get(0)?)
 }
 
 /// The areas a scope covers at the top (for pickers): the scope areas themselves.

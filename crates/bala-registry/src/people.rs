@@ -10,7 +10,7 @@ use bala_core::{date::iso, name_keys, AreaCode, FieldError, ValidationErrors};
 use bala_store::audit::{self, Actor, NewEntry};
 use bala_store::sqlx::{self, any::AnyRow, AnyConnection, Row};
 use bala_store::{is_unique_violation, time_fmt, Db, Sql};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who acts, and the areas they may see.
 #[derive(Debug, Clone, Copy)]
@@ -19,7 +19,7 @@ pub struct Ctx<'a> {
     pub scope: &'a [AreaCode],
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Person {
     pub id: i64,
     pub iin: Option<String>,
@@ -356,6 +356,9 @@ pub struct Search {
     pub sex: Option<String>,
     #[serde(default)]
     pub household_id: Option<i64>,
+    /// `child` (under 18 today) or `adult`.
+    #[serde(default)]
+    pub age: Option<String>,
     #[serde(default)]
     pub page: Option<i64>,
     #[serde(default)]
@@ -379,6 +382,11 @@ impl Search {
         if let Some(s) = self.sex.as_deref().filter(|s| !s.trim().is_empty()) {
             if s.parse::<bala_core::Sex>().is_err() {
                 e.push("sex", "err-sex", "M or F");
+            }
+        }
+        if let Some(a) = self.age.as_deref().filter(|a| !a.is_empty()) {
+            if a != "child" && a != "adult" {
+                e.push("age", "err-age-filter", "child or adult");
             }
         }
         if self.page.is_some_and(|p| p < 1) {
@@ -427,6 +435,39 @@ fn search_conditions(sql: &mut Sql, scope: &[AreaCode], s: &Search) {
     if let Some(h) = s.household_id {
         sql.push(" AND p.household_id = ").push_arg(h);
     }
+    match non_empty(&s.age) {
+        Some("child") => {
+            sql.push(" AND p.birth_date > ").push_arg(adult_cutoff());
+        }
+        Some("adult") => {
+            sql.push(" AND p.birth_date <= ").push_arg(adult_cutoff());
+        }
+        _ => {}
+    }
+}
+
+/// The latest birth date of someone who is 18 today.
+fn adult_cutoff() -> String {
+    let t = today();
+    let d = time::Date::from_calendar_date(t.year() - 18, t.month(), t.day())
+        .or_else(|_| time::Date::from_calendar_date(t.year() - 18, t.month(), t.day() - 1))
+        .expect("a valid date");
+    iso(d)
+}
+
+/// Head counts for dashboards (not personal data, so not audited).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Counts {
+    pub people: i64,
+    pub children: i64,
+}
+
+pub async fn counts_in_scope(db: &Db, scope: &[AreaCode]) -> Result<Counts, RegistryError> {
+    let mut sql = Sql::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN p.birth_date > ");
+    sql.push_arg(adult_cutoff()).push(" THEN 1 ELSE 0 END), 0) FROM people p WHERE p.merged_into IS NULL AND ");
+    scope::push_area_within(&mut sql, "p.area_code", scope);
+    let r = sql.query().fetch_one(db.reader()).await?;
+    Ok(Counts { people: r.try_get(0)?, children: r.try_get(1)? })
 }
 
 /// Searches the register within the caller's scope (audited: which records were shown).

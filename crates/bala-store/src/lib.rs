@@ -15,7 +15,7 @@ pub mod query;
 pub mod testing;
 pub mod time_fmt;
 
-pub use db::{Backend, Db, DbOptions, Tx};
+pub use db::{redact as redact_url, Backend, Db, DbOptions, Tx};
 pub use query::{Sql, Value};
 pub use error::{is_unique_violation, StoreError};
 pub use sqlx;
