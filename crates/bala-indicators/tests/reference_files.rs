@@ -496,3 +496,47 @@ fn under_five_mortality_metadata() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn every_kazstat_area_resolves_to_a_region() {
+    use bala_indicators::meta::{parse_regions, resolve_area};
+    let regions = parse_regions(&read("kazakhstan-regions.csv")).unwrap();
+    assert_eq!(regions.len(), 21);
+    let (mut resolved, mut recalculated) = (0, std::collections::BTreeSet::new());
+    for (file, _, _) in KAZSTAT {
+        for o in kazstat(file).observations {
+            let kato = resolve_area(&regions, &o.area, o.period)
+                .unwrap_or_else(|| panic!("{file}: {} in {}", o.area, o.period));
+            resolved += usize::from(kato.as_str() != "000000000");
+            let region = regions.iter().find(|r| r.kato == kato);
+            if region.is_some_and(|r| !r.existed_during(o.period)) {
+                recalculated.insert((file.to_string(), o.area.as_str().to_string()));
+            }
+        }
+    }
+    assert!(resolved > 4000, "{resolved}");
+    // Series recalculated for Turkistan and Shymkent before the 2018 split.
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        ("indicator_1-2-1.csv", "KZSHY"),
+        ("indicator_1-2-1.csv", "KZYUZ"),
+        ("indicator_8-7-1.csv", "KZYUZ"),
+    ]
+    .iter()
+    .map(|(f, a)| (f.to_string(), a.to_string()))
+    .collect();
+    assert_eq!(recalculated, expected);
+    // South Kazakhstan's data stop with the 2018 split; Turkistan's start.
+    let u5 = kazstat("indicator_3-2-1.csv").observations;
+    let years = |code: &str| {
+        let mut y: Vec<i32> = u5
+            .iter()
+            .filter(|o| o.area.as_str() == code)
+            .map(|o| o.period.year())
+            .collect();
+        y.sort();
+        y.dedup();
+        y
+    };
+    assert_eq!(years("KZONT"), (2010..=2017).collect::<Vec<_>>());
+    assert_eq!(years("KZYUZ"), [2018, 2019]);
+}

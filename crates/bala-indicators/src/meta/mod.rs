@@ -5,15 +5,19 @@
 //! files as `GROUP.KEY` (`indicator_name: global_indicators.3-2-1-title`,
 //! `computation_units: UNIT_MEASURE.PT`). Bala reads both into a [`Terminology`] — a
 //! real Kazakh/Russian/English term base for its codes — and resolves the references
-//! into [`IndicatorInfo`]. Reading the files from disk is the caller's job.
+//! into [`IndicatorInfo`]. [`parse_regions`] reads the reference list of regions
+//! with their codes and reform dates, to resolve `REF_AREA` codes to KATO.
+//! Reading the files from disk is the caller's job.
 
 mod indicator;
+mod regions;
 mod terminology;
 
 pub use indicator::{
     describe, parse_indicator_config, parse_indicator_meta, IndicatorConfig, IndicatorInfo,
     IndicatorMeta,
 };
+pub use regions::{parse_regions, resolve_area, Region};
 pub use terminology::{parse_translations, Label, Terminology};
 
 use serde::{Deserialize, Serialize};
