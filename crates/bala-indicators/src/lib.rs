@@ -6,8 +6,8 @@
 //! - [`equity`]: gaps between groups and rankings of areas.
 //! - [`exchange`]: readers and writers for kazstat's tidy CSV, SDMX-CSV, SDMX-JSON,
 //!   DHIS2 dataValueSets JSON and ADX XML, each reporting rejected rows by number.
-//! - [`meta`]: indicator names and units from kazstat's Open SDG translation and
-//!   metadata files.
+//! - [`meta`]: indicator names, units and definitions from kazstat's Open SDG files,
+//!   and the list of regions to resolve area codes to KATO.
 //!
 //! No I/O, no database, no async: parsers take `&[u8]`/`&str`, so each rule is tested
 //! directly and parsers can be fuzzed.
