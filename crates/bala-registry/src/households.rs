@@ -131,6 +131,8 @@ pub async fn set_household(db: &Db, ctx: Ctx<'_>, person_id: i64, household_id: 
 
 /// Records that `related_id` is `person_id`'s `kind` (e.g. mother).
 pub async fn link(db: &Db, ctx: Ctx<'_>, person_id: i64, related_id: i64, kind: &str) -> Result<(), RegistryError> {
+    // Scope first: a record outside it is "not found" whatever else is wrong.
+    fetch_in_scope(db, ctx.scope, person_id).await?;
     let mut errors = ValidationErrors::new();
     if !RELATIONSHIP_KINDS.contains(&kind) {
         errors.push("kind", "err-relationship-kind", format!("one of {}", RELATIONSHIP_KINDS.join(", ")));
@@ -139,7 +141,6 @@ pub async fn link(db: &Db, ctx: Ctx<'_>, person_id: i64, related_id: i64, kind: 
         errors.push("related_id", "err-relationship-self", "a person cannot be their own relative");
     }
     errors.into_result()?;
-    fetch_in_scope(db, ctx.scope, person_id).await?;
     fetch_in_scope(db, ctx.scope, related_id).await.map_err(|_| {
         RegistryError::from(ValidationErrors::single(FieldError::new("related_id", "err-person-unknown", "no such person in your areas")))
     })?;

@@ -548,10 +548,10 @@ pub struct PersonRef {
 /// duplicate (relationships, the pillars' records listed in `refs`) points at the
 /// survivor; the duplicate stays, marked `merged_into`, with its history.
 pub async fn merge(db: &Db, ctx: Ctx<'_>, survivor_id: i64, duplicate_id: i64, refs: &[PersonRef]) -> Result<(), RegistryError> {
+    let s = fetch_in_scope(db, ctx.scope, survivor_id).await?;
     if survivor_id == duplicate_id {
         return Err(ValidationErrors::single(FieldError::new("duplicate_id", "err-merge-self", "a record cannot be merged with itself")).into());
     }
-    let s = fetch_in_scope(db, ctx.scope, survivor_id).await?;
     let d = fetch_in_scope(db, ctx.scope, duplicate_id).await?;
     let mut errors = ValidationErrors::new();
     if s.merged_into.is_some() || d.merged_into.is_some() {

@@ -75,6 +75,8 @@ macro_rules! ftl {
             include_str!(concat!("../locales/", $lang, "/main.ftl")),
             "\n",
             include_str!(concat!("../locales/", $lang, "/errors.ftl")),
+            "\n",
+            include_str!(concat!("../locales/", $lang, "/pillars.ftl")),
         )
     };
 }
@@ -325,7 +327,7 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&p).unwrap();
-                for pat in ["t(\"", "t1(\"", "t2(\""] {
+                for pat in [".t(\"", ".t1(\"", ".t2(\""] {
                     for part in text.split(pat).skip(1) {
                         if let Some(k) = part.split('"').next() {
                             if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -337,7 +339,7 @@ mod tests {
                 // Error codes given to FieldError / ValidationErrors.
                 for part in text.split("\"err-").skip(1) {
                     if let Some(k) = part.split('"').next() {
-                        if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                        if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                             used.insert(format!("err-{k}"));
                         }
                     }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod ops;
 pub mod pages;

@@ -126,7 +126,12 @@ async fn resolve_inner(app: AppState, mut req: Request, next: Next) -> Result<Re
     let secret = app.config.secret_key.clone();
 
     req.extensions_mut().insert(lang);
-    if is_write(req.method()) && by_token.is_none() {
+    // CSRF guards ambient credentials: every browser form (login included), and
+    // API calls made with a session cookie. An API call with neither a token nor
+    // a session has nothing to protect and meets the gate's 401 instead.
+    let has_session = cookies::get(&headers, cookies::SESSION).is_some();
+    let needs_csrf = by_token.is_none() && (has_session || !req.uri().path().starts_with("/api/"));
+    if is_write(req.method()) && needs_csrf {
         if !origin_ok(&headers) {
             return Err(AppError::Csrf);
         }

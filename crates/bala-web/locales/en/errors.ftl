@@ -48,3 +48,4 @@ err-role = Choose a role.
 err-disable-self = You cannot disable your own account.
 err-json = The JSON body is not valid.
 err-query = A query parameter is not valid.
+err-form = A form field is missing or not valid.

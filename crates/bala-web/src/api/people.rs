@@ -3,7 +3,8 @@ use crate::error::{AppError, Problem};
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
-use axum::extract::{Path, State};
+use crate::extract::WebPath as Path;
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -237,6 +238,7 @@ pub async fn create(State(app): State<AppState>, v: Visitor, ApiJson(body): ApiJ
 pub async fn update(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, ApiJson(body): ApiJson<PersonBody>) -> Result<Json<PersonDto>, AppError> {
     let actor = v.actor();
     let ctx = ctx(&v, &actor)?;
+    people::fetch_in_scope(&app.db, ctx.scope, id).await?;
     let Some(version) = body.version else {
         return Err(AppError::Validation(bala_core::ValidationErrors::single(bala_core::FieldError::new(
             "version",

@@ -7,7 +7,8 @@ use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use bala_access::Action;
@@ -462,6 +463,7 @@ async fn merge_form(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id):
 
 #[derive(Deserialize)]
 struct MergeForm {
+    #[serde(default)]
     duplicate_id: String,
 }
 

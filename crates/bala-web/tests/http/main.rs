@@ -1,0 +1,11 @@
+//! HTTP integration tests: each test spawns Bala on a random port with a fresh
+//! database and runs once per backend (SQLite and PostgreSQL).
+
+mod harness;
+
+mod api;
+mod auth;
+mod authz;
+mod i18n;
+mod ops;
+mod people;
