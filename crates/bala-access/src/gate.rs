@@ -60,7 +60,12 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.code() == s)
-            .ok_or_else(|| format!("unknown role '{s}'; roles are: {}", Role::ALL.map(|r| r.code()).join(", ")))
+            .ok_or_else(|| {
+                format!(
+                    "unknown role '{s}'; roles are: {}",
+                    Role::ALL.map(|r| r.code()).join(", ")
+                )
+            })
     }
 }
 
@@ -149,7 +154,10 @@ fn role_permits(role: Role, action: Action) -> bool {
                 | Screen
         ),
         Role::SocialWorker => {
-            matches!(action, ViewPeople | EditPeople | ViewAreas | ViewAggregates | Screen | ManageCases)
+            matches!(
+                action,
+                ViewPeople | EditPeople | ViewAreas | ViewAggregates | Screen | ManageCases
+            )
         }
         Role::Supervisor => matches!(
             action,
@@ -229,7 +237,13 @@ mod tests {
     #[test]
     fn analysts_never_see_people() {
         let p = principal(Role::Analyst);
-        for a in [Action::ViewPeople, Action::EditPeople, Action::ViewImmunization, Action::ManageCases, Action::BulkExchange] {
+        for a in [
+            Action::ViewPeople,
+            Action::EditPeople,
+            Action::ViewImmunization,
+            Action::ManageCases,
+            Action::BulkExchange,
+        ] {
             assert!(!can(&p, a), "{a:?}");
         }
         assert!(can(&p, Action::ViewAggregates));

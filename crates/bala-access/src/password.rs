@@ -1,7 +1,9 @@
 //! Argon2id password hashing (RFC 9106 via the `argon2` crate, OWASP's parameters:
 //! 19 MiB, 2 passes, 1 lane — the crate's defaults).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use bala_core::ValidationErrors;
 
@@ -11,11 +13,28 @@ pub const MIN_LENGTH: usize = 10;
 pub fn check_policy(password: &str, username: &str) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     if password.chars().count() < MIN_LENGTH {
-        errors.push("password", "err-password-short", format!("a password needs at least {MIN_LENGTH} characters"));
+        errors.push(
+            "password",
+            "err-password-short",
+            format!("a password needs at least {MIN_LENGTH} characters"),
+        );
     } else if password.to_lowercase().contains(&username.to_lowercase()) && !username.is_empty() {
-        errors.push("password", "err-password-username", "a password must not contain the username");
-    } else if password.chars().collect::<std::collections::HashSet<_>>().len() < 4 {
-        errors.push("password", "err-password-weak", "a password needs more different characters");
+        errors.push(
+            "password",
+            "err-password-username",
+            "a password must not contain the username",
+        );
+    } else if password
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        < 4
+    {
+        errors.push(
+            "password",
+            "err-password-weak",
+            "a password needs more different characters",
+        );
     }
     errors.into_result()
 }
@@ -32,7 +51,11 @@ pub fn hash(password: &str) -> String {
 /// Verifies a password against a stored PHC string. A malformed stored hash never verifies.
 pub fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

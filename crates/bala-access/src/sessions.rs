@@ -51,10 +51,11 @@ pub async fn lookup(db: &Db, token: &str) -> Result<Option<Session>, AccessError
         return Ok(None);
     }
     let id_hash = sha256_hex(token);
-    let Some(r) = sqlx::query("SELECT user_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
-        .bind(&id_hash)
-        .fetch_optional(db.reader())
-        .await?
+    let Some(r) =
+        sqlx::query("SELECT user_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
+            .bind(&id_hash)
+            .fetch_optional(db.reader())
+            .await?
     else {
         return Ok(None);
     };

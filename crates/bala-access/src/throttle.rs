@@ -14,16 +14,21 @@ pub const MAX_PER_USERNAME: i64 = 5;
 pub const MAX_PER_ADDRESS: i64 = 30;
 
 fn keys(username: &str, ip: Option<&str>) -> (String, Option<String>) {
-    (format!("u:{}", username.trim().to_lowercase()), ip.map(|ip| format!("ip:{ip}")))
+    (
+        format!("u:{}", username.trim().to_lowercase()),
+        ip.map(|ip| format!("ip:{ip}")),
+    )
 }
 
 async fn failures_since(db: &Db, key: &str, since: &str) -> Result<i64, AccessError> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND at >= $2")
-        .bind(key)
-        .bind(since)
-        .fetch_one(db.reader())
-        .await?
-        .try_get(0)?)
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND at >= $2")
+            .bind(key)
+            .bind(since)
+            .fetch_one(db.reader())
+            .await?
+            .try_get(0)?,
+    )
 }
 
 /// True when this attempt must be refused without checking the password.

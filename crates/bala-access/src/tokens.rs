@@ -92,7 +92,12 @@ pub async fn list_for(db: &Db, user_id: i64) -> Result<Vec<TokenInfo>, AccessErr
 }
 
 /// Revokes one of `user_id`'s tokens (admins pass the owner's id).
-pub async fn revoke(db: &Db, actor: &Actor, user_id: i64, token_id: i64) -> Result<(), AccessError> {
+pub async fn revoke(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    token_id: i64,
+) -> Result<(), AccessError> {
     let mut tx = db.begin().await?;
     let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
         .bind(time_fmt::now())
@@ -104,7 +109,11 @@ pub async fn revoke(db: &Db, actor: &Actor, user_id: i64, token_id: i64) -> Resu
     if n == 0 {
         return Err(AccessError::NotFound);
     }
-    audit::append(&mut tx, &NewEntry::by(actor, "token.revoke", "api_token", token_id)).await?;
+    audit::append(
+        &mut tx,
+        &NewEntry::by(actor, "token.revoke", "api_token", token_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -130,7 +139,10 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<Principal>, Acc
         Ok(u) if !u.disabled => u,
         _ => return Ok(None),
     };
-    let stale = t.last_used_at.as_deref().is_none_or(|l| l[..16] != now[..16]);
+    let stale = t
+        .last_used_at
+        .as_deref()
+        .is_none_or(|l| l[..16] != now[..16]);
     if stale {
         let mut tx = db.begin().await?;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")

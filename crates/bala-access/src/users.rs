@@ -33,7 +33,8 @@ pub struct NewUser {
 pub fn check_username(username: &str) -> Result<String, ValidationErrors> {
     let u = username.trim().to_lowercase();
     let ok = (3..=32).contains(&u.len())
-        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok {
         Ok(u)
     } else {
@@ -73,7 +74,9 @@ fn row_to_user(r: &AnyRow, scope: Vec<AreaCode>) -> Result<User, AccessError> {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
-        role: role.parse().map_err(|e: String| bala_store::StoreError::Other(e))?,
+        role: role
+            .parse()
+            .map_err(|e: String| bala_store::StoreError::Other(e))?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         lang: r.try_get("lang")?,
         scope,
@@ -82,13 +85,18 @@ fn row_to_user(r: &AnyRow, scope: Vec<AreaCode>) -> Result<User, AccessError> {
 }
 
 async fn scope_of(db: &Db, user_id: i64) -> Result<Vec<AreaCode>, AccessError> {
-    let rows = sqlx::query("SELECT area_code FROM user_scopes WHERE user_id = $1 ORDER BY area_code")
-        .bind(user_id)
-        .fetch_all(db.reader())
-        .await?;
+    let rows =
+        sqlx::query("SELECT area_code FROM user_scopes WHERE user_id = $1 ORDER BY area_code")
+            .bind(user_id)
+            .fetch_all(db.reader())
+            .await?;
     Ok(rows
         .iter()
-        .filter_map(|r| r.try_get::<String, _>(0).ok().and_then(|c| AreaCode::parse(&c).ok()))
+        .filter_map(|r| {
+            r.try_get::<String, _>(0)
+                .ok()
+                .and_then(|c| AreaCode::parse(&c).ok())
+        })
         .collect())
 }
 
@@ -97,7 +105,9 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewUser) -> Result<i64, Access
     let username = validate(new)?;
     let hash = {
         let pw = new.password.clone();
-        tokio::task::spawn_blocking(move || password::hash(&pw)).await.expect("hashing task")
+        tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .expect("hashing task")
     };
     let now = time_fmt::now();
     let mut tx = db.begin().await?;
@@ -152,7 +162,10 @@ pub async fn get(db: &Db, id: i64) -> Result<User, AccessError> {
     row_to_user(&r, scope_of(db, id).await?)
 }
 
-pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<(User, String)>, AccessError> {
+pub async fn find_by_username(
+    db: &Db,
+    username: &str,
+) -> Result<Option<(User, String)>, AccessError> {
     let Some(r) = sqlx::query("SELECT * FROM users WHERE username = $1")
         .bind(username.trim().to_lowercase())
         .fetch_optional(db.reader())
@@ -166,7 +179,9 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<(User, S
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>, AccessError> {
-    let rows = sqlx::query("SELECT * FROM users ORDER BY username").fetch_all(db.reader()).await?;
+    let rows = sqlx::query("SELECT * FROM users ORDER BY username")
+        .fetch_all(db.reader())
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id: i64 = r.try_get("id")?;
@@ -176,12 +191,19 @@ pub async fn list(db: &Db) -> Result<Vec<User>, AccessError> {
 }
 
 /// Sets a new password and ends the user's sessions.
-pub async fn set_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), AccessError> {
+pub async fn set_password(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    new_password: &str,
+) -> Result<(), AccessError> {
     let user = get(db, id).await?;
     password::check_policy(new_password, &user.username)?;
     let hash = {
         let pw = new_password.to_string();
-        tokio::task::spawn_blocking(move || password::hash(&pw)).await.expect("hashing task")
+        tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .expect("hashing task")
     };
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
@@ -190,14 +212,22 @@ pub async fn set_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit::append(&mut tx, &NewEntry::by(actor, "user.password", "user", id)).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Disables or re-enables a user. Disabling ends sessions and revokes API tokens.
-pub async fn set_disabled(db: &Db, actor: &Actor, id: i64, disabled: bool) -> Result<(), AccessError> {
+pub async fn set_disabled(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    disabled: bool,
+) -> Result<(), AccessError> {
     get(db, id).await?;
     let now = time_fmt::now();
     let mut tx = db.begin().await?;
@@ -207,14 +237,23 @@ pub async fn set_disabled(db: &Db, actor: &Actor, id: i64, disabled: bool) -> Re
         .execute(&mut *tx)
         .await?;
     if disabled {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(&now)
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     }
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     audit::append(&mut tx, &NewEntry::by(actor, action, "user", id)).await?;
     tx.commit().await?;
     Ok(())
@@ -245,7 +284,10 @@ pub async fn update(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM user_scopes WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM user_scopes WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     for area in scope {
         sqlx::query("INSERT INTO user_scopes (user_id, area_code) VALUES ($1, $2)")
             .bind(id)
@@ -254,7 +296,10 @@ pub async fn update(
             .await?;
     }
     // A changed role or scope must take effect now, not at the next login.
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit::append(
         &mut tx,
         &NewEntry::by(actor, "user.update", "user", id).with_details(serde_json::json!({
@@ -269,7 +314,11 @@ pub async fn update(
 /// Remembers the user's interface language.
 pub async fn set_lang(db: &Db, id: i64, lang: &str) -> Result<(), AccessError> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET lang = $1 WHERE id = $2").bind(lang).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
+        .bind(lang)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

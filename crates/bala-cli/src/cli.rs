@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "bala", version, about = "Bala — information system for children's rights in Kazakhstan")]
+#[command(
+    name = "bala",
+    version,
+    about = "Bala — information system for children's rights in Kazakhstan"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -37,7 +41,9 @@ pub struct Global {
 
 impl Global {
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/bala.db", self.data_dir.display()))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/bala.db", self.data_dir.display()))
     }
 }
 
@@ -133,7 +139,9 @@ pub enum AreasCommand {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BALA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -146,13 +154,22 @@ pub async fn open(global: &Global) -> anyhow::Result<Db> {
     let url = global.database_url();
     let db = Db::connect(&url, &DbOptions::default())
         .await
-        .with_context(|| format!("cannot open the database at {}", bala_store::redact_url(&url)))?;
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                bala_store::redact_url(&url)
+            )
+        })?;
     let sets = bala_web::all_migrations();
-    let applied = migrate::run(&db, &sets).await.context("migrating the database")?;
+    let applied = migrate::run(&db, &sets)
+        .await
+        .context("migrating the database")?;
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "migrations applied");
     }
-    bala_registry::areas::seed_reference(&db).await.context("loading the reference areas")?;
+    bala_registry::areas::seed_reference(&db)
+        .await
+        .context("loading the reference areas")?;
     Ok(db)
 }
 
@@ -179,12 +196,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { file } => {
             let db = open(&g).await?;
             db.backup_sqlite(&file).await?;
-            println!("wrote a consistent copy of {} to {}", db.display_url(), file.display());
+            println!(
+                "wrote a consistent copy of {} to {}",
+                db.display_url(),
+                file.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Areas(AreasCommand::Import { file }) => {
             let db = open(&g).await?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             match bala_registry::areas::import_csv(&db, &Actor::system("cli"), &text).await {
                 Ok(n) => {
                     println!("loaded {n} areas");
@@ -242,7 +264,10 @@ async fn serve(g: &Global, args: ServeArgs, demo: bool) -> anyhow::Result<ExitCo
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let app = bala_web::build(db.clone(), config, bala_web::person_refs());
-    println!("Bala is running at http://{addr}/ (database: {})", db.display_url());
+    println!(
+        "Bala is running at http://{addr}/ (database: {})",
+        db.display_url()
+    );
     if demo {
         crate::demo::print_logins();
     }
@@ -277,31 +302,71 @@ async fn user(g: &Global, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let db = open(g).await?;
     let actor = Actor::system("cli");
     let result = match cmd {
-        UserCommand::Add { username, display_name, role, area } => {
-            let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
+        UserCommand::Add {
+            username,
+            display_name,
+            role,
+            area,
+        } => {
+            let role: Role = role
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
             let area = AreaCode::parse(&area).map_err(|e| anyhow::anyhow!("--area: {e}"))?;
-            if bala_registry::areas::get(&db, area.as_str()).await?.is_none() {
+            if bala_registry::areas::get(&db, area.as_str())
+                .await?
+                .is_none()
+            {
                 bail!("--area: no area has KATO code {area}");
             }
             let password = read_password("password for the new user: ")?;
-            let new = users::NewUser { username, display_name, password, role, scope: vec![area] };
-            users::create(&db, &actor, &new).await.map(|id| println!("created user {} (id {id})", new.username))
+            let new = users::NewUser {
+                username,
+                display_name,
+                password,
+                role,
+                scope: vec![area],
+            };
+            users::create(&db, &actor, &new)
+                .await
+                .map(|id| println!("created user {} (id {id})", new.username))
         }
         UserCommand::Passwd { username } => {
-            let (u, _) = users::find_by_username(&db, &username).await?.ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
+            let (u, _) = users::find_by_username(&db, &username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
             let password = read_password(&format!("new password for {username}: "))?;
-            users::set_password(&db, &actor, u.id, &password).await.map(|_| println!("password set; {username}'s sessions were ended"))
+            users::set_password(&db, &actor, u.id, &password)
+                .await
+                .map(|_| println!("password set; {username}'s sessions were ended"))
         }
         UserCommand::Disable { username, enable } => {
-            let (u, _) = users::find_by_username(&db, &username).await?.ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
+            let (u, _) = users::find_by_username(&db, &username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
             users::set_disabled(&db, &actor, u.id, !enable)
                 .await
-                .map(|_| println!("{username} is {}", if enable { "enabled" } else { "disabled; sessions ended, tokens revoked" }))
+                .map(|_| {
+                    println!(
+                        "{username} is {}",
+                        if enable {
+                            "enabled"
+                        } else {
+                            "disabled; sessions ended, tokens revoked"
+                        }
+                    )
+                })
         }
         UserCommand::List => {
             for u in users::list(&db).await? {
                 let scope: Vec<&str> = u.scope.iter().map(|a| a.as_str()).collect();
-                println!("{:<24} {:<18} {:<10} {}{}", u.username, u.role.code(), scope.join(","), u.display_name, if u.disabled { " (disabled)" } else { "" });
+                println!(
+                    "{:<24} {:<18} {:<10} {}{}",
+                    u.username,
+                    u.role.code(),
+                    scope.join(","),
+                    u.display_name,
+                    if u.disabled { " (disabled)" } else { "" }
+                );
             }
             Ok(())
         }
@@ -320,10 +385,17 @@ async fn audit_verify(g: &Global) -> anyhow::Result<ExitCode> {
     let db = open(g).await?;
     let report = bala_store::audit::verify(&db).await?;
     if report.problems.is_empty() {
-        println!("audit trail intact: {} entries, hash chain verified", report.entries);
+        println!(
+            "audit trail intact: {} entries, hash chain verified",
+            report.entries
+        );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("audit trail BROKEN: {} entries read, {} problem(s):", report.entries, report.problems.len());
+        println!(
+            "audit trail BROKEN: {} entries read, {} problem(s):",
+            report.entries,
+            report.problems.len()
+        );
         for p in &report.problems {
             println!("  - {p}");
         }

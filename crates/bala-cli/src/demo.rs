@@ -19,13 +19,48 @@ pub const DEMO_PASSWORD: &str = "demo-Bala-2026";
 
 /// (username, display name, role, area)
 pub const ACCOUNTS: &[(&str, &str, Role, &str)] = &[
-    ("admin", "Әсел Серікқызы (администратор)", Role::Admin, "000000000"),
-    ("analyst", "Дана Омарова (аналитик)", Role::Analyst, "000000000"),
-    ("manager.almaty", "Ерлан Ахметов", Role::RegionalManager, "750000000"),
-    ("nurse.almaly", "Гүлнар Жұмабаева", Role::HealthWorker, "751110000"),
-    ("social.almaly", "Айгүл Қасымова", Role::SocialWorker, "751110000"),
-    ("supervisor.almaty", "Марат Оспанов", Role::Supervisor, "750000000"),
-    ("nurse.shieli", "Сәуле Тоқтарова", Role::HealthWorker, "434600000"),
+    (
+        "admin",
+        "Әсел Серікқызы (администратор)",
+        Role::Admin,
+        "000000000",
+    ),
+    (
+        "analyst",
+        "Дана Омарова (аналитик)",
+        Role::Analyst,
+        "000000000",
+    ),
+    (
+        "manager.almaty",
+        "Ерлан Ахметов",
+        Role::RegionalManager,
+        "750000000",
+    ),
+    (
+        "nurse.almaly",
+        "Гүлнар Жұмабаева",
+        Role::HealthWorker,
+        "751110000",
+    ),
+    (
+        "social.almaly",
+        "Айгүл Қасымова",
+        Role::SocialWorker,
+        "751110000",
+    ),
+    (
+        "supervisor.almaty",
+        "Марат Оспанов",
+        Role::Supervisor,
+        "750000000",
+    ),
+    (
+        "nurse.shieli",
+        "Сәуле Тоқтарова",
+        Role::HealthWorker,
+        "434600000",
+    ),
 ];
 
 /// Districts the demo households live in (with how many households each).
@@ -39,18 +74,92 @@ const DISTRICTS: &[(&str, usize)] = &[
     ("613200000", 10),
 ];
 
-const KK_FEMALE: &[&str] = &["Айгерім", "Аружан", "Әсел", "Дана", "Жанар", "Гүлнар", "Мадина", "Сәуле", "Ақбота", "Назерке", "Томирис", "Аяулым", "Інжу", "Мөлдір", "Балнұр", "Жансая"];
-const KK_MALE: &[&str] = &["Нұрлан", "Ерлан", "Асқар", "Дәулет", "Нұрсұлтан", "Әлихан", "Ерасыл", "Арман", "Бауыржан", "Санжар", "Темірлан", "Алдияр", "Ислам", "Айбек", "Ғалым", "Қайрат"];
-const RU_FEMALE: &[&str] = &["Анна", "Мария", "Елена", "Ольга", "Наталья", "Юлия", "Татьяна", "Алёна"];
-const RU_MALE: &[&str] = &["Александр", "Дмитрий", "Сергей", "Андрей", "Иван", "Максим", "Артём", "Михаил"];
+const KK_FEMALE: &[&str] = &[
+    "Айгерім",
+    "Аружан",
+    "Әсел",
+    "Дана",
+    "Жанар",
+    "Гүлнар",
+    "Мадина",
+    "Сәуле",
+    "Ақбота",
+    "Назерке",
+    "Томирис",
+    "Аяулым",
+    "Інжу",
+    "Мөлдір",
+    "Балнұр",
+    "Жансая",
+];
+const KK_MALE: &[&str] = &[
+    "Нұрлан",
+    "Ерлан",
+    "Асқар",
+    "Дәулет",
+    "Нұрсұлтан",
+    "Әлихан",
+    "Ерасыл",
+    "Арман",
+    "Бауыржан",
+    "Санжар",
+    "Темірлан",
+    "Алдияр",
+    "Ислам",
+    "Айбек",
+    "Ғалым",
+    "Қайрат",
+];
+const RU_FEMALE: &[&str] = &[
+    "Анна",
+    "Мария",
+    "Елена",
+    "Ольга",
+    "Наталья",
+    "Юлия",
+    "Татьяна",
+    "Алёна",
+];
+const RU_MALE: &[&str] = &[
+    "Александр",
+    "Дмитрий",
+    "Сергей",
+    "Андрей",
+    "Иван",
+    "Максим",
+    "Артём",
+    "Михаил",
+];
 /// Family names as (male form, female form).
 const KK_FAMILY: &[(&str, &str)] = &[
-    ("Нұрланов", "Нұрланова"), ("Ахметов", "Ахметова"), ("Серікбаев", "Серікбаева"), ("Жұмабаев", "Жұмабаева"),
-    ("Оспанов", "Оспанова"), ("Қасымов", "Қасымова"), ("Тоқтаров", "Тоқтарова"), ("Омаров", "Омарова"),
-    ("Исаев", "Исаева"), ("Бекетов", "Бекетова"), ("Сейітов", "Сейітова"), ("Әлиев", "Әлиева"),
+    ("Нұрланов", "Нұрланова"),
+    ("Ахметов", "Ахметова"),
+    ("Серікбаев", "Серікбаева"),
+    ("Жұмабаев", "Жұмабаева"),
+    ("Оспанов", "Оспанова"),
+    ("Қасымов", "Қасымова"),
+    ("Тоқтаров", "Тоқтарова"),
+    ("Омаров", "Омарова"),
+    ("Исаев", "Исаева"),
+    ("Бекетов", "Бекетова"),
+    ("Сейітов", "Сейітова"),
+    ("Әлиев", "Әлиева"),
 ];
-const RU_FAMILY: &[(&str, &str)] = &[("Иванов", "Иванова"), ("Петров", "Петрова"), ("Смирнов", "Смирнова"), ("Ким", "Ким"), ("Цой", "Цой")];
-const STREETS: &[&str] = &["Абай даңғылы", "Төле би көшесі", "Сейфуллин көшесі", "Жібек жолы", "Қонаев көшесі", "Достық даңғылы"];
+const RU_FAMILY: &[(&str, &str)] = &[
+    ("Иванов", "Иванова"),
+    ("Петров", "Петрова"),
+    ("Смирнов", "Смирнова"),
+    ("Ким", "Ким"),
+    ("Цой", "Цой"),
+];
+const STREETS: &[&str] = &[
+    "Абай даңғылы",
+    "Төле би көшесі",
+    "Сейфуллин көшесі",
+    "Жібек жолы",
+    "Қонаев көшесі",
+    "Достық даңғылы",
+];
 
 struct Gen {
     rng: StdRng,
@@ -80,9 +189,23 @@ impl Gen {
 
 fn patronymic(father_given: &str, sex: Sex, kazakh: bool) -> String {
     if kazakh {
-        format!("{father_given}{}", if sex == Sex::Male { "ұлы" } else { "қызы" })
+        format!(
+            "{father_given}{}",
+            if sex == Sex::Male {
+                "ұлы"
+            } else {
+                "қызы"
+            }
+        )
     } else {
-        format!("{father_given}{}", if sex == Sex::Male { "ович" } else { "овна" })
+        format!(
+            "{father_given}{}",
+            if sex == Sex::Male {
+                "ович"
+            } else {
+                "овна"
+            }
+        )
     }
 }
 
@@ -104,8 +227,15 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         users::create(db, &actor, &new).await?;
     }
     let republic = [AreaCode::republic()];
-    let ctx = Ctx { actor: &actor, scope: &republic };
-    let mut g = Gen { rng: StdRng::seed_from_u64(2026), today: OffsetDateTime::now_utc().date(), serial: 100 };
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &republic,
+    };
+    let mut g = Gen {
+        rng: StdRng::seed_from_u64(2026),
+        today: OffsetDateTime::now_utc().date(),
+        serial: 100,
+    };
     let mut people_count = 0;
     for (district, households_n) in DISTRICTS {
         for _ in 0..*households_n {
@@ -120,7 +250,9 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
 async fn add(db: &Db, ctx: Ctx<'_>, p: PersonInput) -> anyhow::Result<i64> {
     match people::create(db, ctx, &p, true).await? {
         CreateOutcome::Created(id) => Ok(id),
-        CreateOutcome::PossibleDuplicates(_) => unreachable!("confirmed_new skips the duplicate check"),
+        CreateOutcome::PossibleDuplicates(_) => {
+            unreachable!("confirmed_new skips the duplicate check")
+        }
     }
 }
 
@@ -170,8 +302,16 @@ async fn household(db: &Db, ctx: Ctx<'_>, g: &mut Gen, district: &str) -> anyhow
     let children = g.rng.gen_range(1..=4);
     for i in 0..children {
         // The youngest are under five (the immunization years); older siblings up to 15.
-        let birth = if i == 0 { g.date_between(5, 5 * 365) } else { g.date_between(30, 15 * 365) };
-        let sex = if g.rng.gen_bool(0.51) { Sex::Male } else { Sex::Female };
+        let birth = if i == 0 {
+            g.date_between(5, 5 * 365)
+        } else {
+            g.date_between(30, 15 * 365)
+        };
+        let sex = if g.rng.gen_bool(0.51) {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
         let given = *g.pick(match (kazakh, sex) {
             (true, Sex::Male) => KK_MALE,
             (true, Sex::Female) => KK_FEMALE,
@@ -183,7 +323,11 @@ async fn household(db: &Db, ctx: Ctx<'_>, g: &mut Gen, district: &str) -> anyhow
         let latin = g.rng.gen_bool(0.25);
         let child = PersonInput {
             // Newborns often have no IIN yet; a few older children are migrants without one.
-            iin: if newborn || g.rng.gen_bool(0.05) { None } else { g.iin(birth, sex) },
+            iin: if newborn || g.rng.gen_bool(0.05) {
+                None
+            } else {
+                g.iin(birth, sex)
+            },
             family_name: family.into(),
             given_name: given.into(),
             patronymic: father_id.map(|_| patronymic(father_given, sex, kazakh)),
@@ -208,11 +352,22 @@ async fn household(db: &Db, ctx: Ctx<'_>, g: &mut Gen, district: &str) -> anyhow
 
 /// A few children registered twice (once in Latin, without IIN) for the merge demo.
 async fn duplicates(db: &Db, ctx: Ctx<'_>, g: &mut Gen) -> anyhow::Result<()> {
-    let s = people::Search { area: Some("751110000".into()), age: Some("child".into()), per_page: Some(3), ..Default::default() };
+    let s = people::Search {
+        area: Some("751110000".into()),
+        age: Some("child".into()),
+        per_page: Some(3),
+        ..Default::default()
+    };
     for p in people::search(db, ctx, &s).await?.items {
         let twin = PersonInput {
-            family_name: p.family_name_lat.clone().unwrap_or_else(|| bala_core::to_latin(&p.family_name)),
-            given_name: p.given_name_lat.clone().unwrap_or_else(|| bala_core::to_latin(&p.given_name)),
+            family_name: p
+                .family_name_lat
+                .clone()
+                .unwrap_or_else(|| bala_core::to_latin(&p.family_name)),
+            given_name: p
+                .given_name_lat
+                .clone()
+                .unwrap_or_else(|| bala_core::to_latin(&p.given_name)),
             birth_date: p.birth_date.clone(),
             sex: p.sex.clone(),
             area_code: p.area_code.clone(),

@@ -15,7 +15,8 @@ pub fn parse_date(s: &str) -> Result<Date, time::error::Parse> {
 
 /// Formats a date as `YYYY-MM-DD`.
 pub fn iso(d: Date) -> String {
-    d.format(ISO).expect("ISO date format is infallible for valid dates")
+    d.format(ISO)
+        .expect("ISO date format is infallible for valid dates")
 }
 
 /// Whole years between `birth` and `on` (age as people count it).
@@ -29,8 +30,7 @@ pub fn age_years(birth: Date, on: Date) -> i32 {
 
 /// Whole months between `birth` and `on`.
 pub fn age_months(birth: Date, on: Date) -> i32 {
-    let mut months =
-        (on.year() - birth.year()) * 12 + (on.month() as i32 - birth.month() as i32);
+    let mut months = (on.year() - birth.year()) * 12 + (on.month() as i32 - birth.month() as i32);
     if on.day() < birth.day() {
         months -= 1;
     }

@@ -53,7 +53,12 @@ const WEIGHTS_2: [u32; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];
 /// The check digit for the first eleven digits, or `None` if no valid one exists.
 pub fn check_digit(first11: &[u8; 11]) -> Option<u8> {
     let sum = |w: &[u32; 11]| -> u32 {
-        first11.iter().zip(w).map(|(d, w)| *d as u32 * w).sum::<u32>() % 11
+        first11
+            .iter()
+            .zip(w)
+            .map(|(d, w)| *d as u32 * w)
+            .sum::<u32>()
+            % 11
     };
     let c = sum(&WEIGHTS_1);
     let c = if c == 10 { sum(&WEIGHTS_2) } else { c };
@@ -76,9 +81,10 @@ impl Iin {
         let first11: [u8; 11] = d[..11].try_into().expect("12 digits");
         match check_digit(&first11) {
             None => Err(IinError::NeverIssued),
-            Some(expected) if expected != d[11] => {
-                Err(IinError::Checksum { expected, found: d[11] })
-            }
+            Some(expected) if expected != d[11] => Err(IinError::Checksum {
+                expected,
+                found: d[11],
+            }),
             Some(_) => Ok(iin),
         }
     }
@@ -96,7 +102,11 @@ impl Iin {
             5 | 6 => 2000,
             other => return Err(IinError::BadCentury(other)),
         };
-        let sex = if century_digit % 2 == 1 { Sex::Male } else { Sex::Female };
+        let sex = if century_digit % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
         let year = century + (d[0] * 10 + d[1]) as i32;
         let month = d[2] * 10 + d[3];
         let day = d[4] * 10 + d[5];
@@ -144,8 +154,12 @@ impl Iin {
                 century_digit,
                 s
             );
-            let first11: [u8; 11] =
-                head.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().ok()?;
+            let first11: [u8; 11] = head
+                .bytes()
+                .map(|b| b - b'0')
+                .collect::<Vec<_>>()
+                .try_into()
+                .ok()?;
             if let Some(c) = check_digit(&first11) {
                 return Some(Iin(format!("{head}{c}")));
             }
@@ -200,10 +214,16 @@ mod tests {
         assert_eq!(Iin::parse("90010130012"), Err(IinError::WrongLength(11)));
         assert_eq!(Iin::parse("90010130012x"), Err(IinError::NotDigit('x')));
         assert_eq!(Iin::parse("900101700126"), Err(IinError::BadCentury(7)));
-        assert!(matches!(Iin::parse("901301300126"), Err(IinError::BadDate(_))));
+        assert!(matches!(
+            Iin::parse("901301300126"),
+            Err(IinError::BadDate(_))
+        ));
         assert_eq!(
             Iin::parse("900101300127"),
-            Err(IinError::Checksum { expected: 6, found: 7 })
+            Err(IinError::Checksum {
+                expected: 6,
+                found: 7
+            })
         );
     }
 
@@ -214,10 +234,25 @@ mod tests {
         for serial in 0..10_000u32 {
             let head = format!("150315500{:03}", serial % 1000);
             let head = &head[..11];
-            let d: [u8; 11] = head.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().unwrap();
-            let s1: u32 = d.iter().zip(WEIGHTS_1).map(|(a, w)| *a as u32 * w).sum::<u32>() % 11;
+            let d: [u8; 11] = head
+                .bytes()
+                .map(|b| b - b'0')
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap();
+            let s1: u32 = d
+                .iter()
+                .zip(WEIGHTS_1)
+                .map(|(a, w)| *a as u32 * w)
+                .sum::<u32>()
+                % 11;
             if s1 == 10 {
-                let s2: u32 = d.iter().zip(WEIGHTS_2).map(|(a, w)| *a as u32 * w).sum::<u32>() % 11;
+                let s2: u32 = d
+                    .iter()
+                    .zip(WEIGHTS_2)
+                    .map(|(a, w)| *a as u32 * w)
+                    .sum::<u32>()
+                    % 11;
                 assert_eq!(check_digit(&d), (s2 < 10).then_some(s2 as u8));
                 found = true;
                 break;
@@ -232,8 +267,9 @@ mod tests {
     }
 
     fn arb_birth() -> impl Strategy<Value = Date> {
-        (1900i32..2099, 1u8..=12, 1u8..=28)
-            .prop_map(|(y, m, d)| Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap())
+        (1900i32..2099, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| {
+            Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap()
+        })
     }
 
     proptest! {

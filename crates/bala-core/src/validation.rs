@@ -15,7 +15,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { field: field.into(), code, detail: detail.into() }
+        Self {
+            field: field.into(),
+            code,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -36,7 +40,12 @@ impl ValidationErrors {
     pub fn single(e: FieldError) -> Self {
         Self(vec![e])
     }
-    pub fn push(&mut self, field: impl Into<String>, code: &'static str, detail: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        detail: impl Into<String>,
+    ) {
         self.0.push(FieldError::new(field, code, detail));
     }
     pub fn is_empty(&self) -> bool {

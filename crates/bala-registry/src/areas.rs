@@ -45,12 +45,21 @@ impl Area {
 
     /// Whether the area exists on `date` (ISO text).
     pub fn is_valid_on(&self, date: &str) -> bool {
-        self.valid_from.as_deref().is_none_or(|f| f <= date) && self.valid_to.as_deref().is_none_or(|t| date < t)
+        self.valid_from.as_deref().is_none_or(|f| f <= date)
+            && self.valid_to.as_deref().is_none_or(|t| date < t)
     }
 }
 
-const KINDS: &[&str] =
-    &["republic", "region", "city_republican", "district", "city_district", "city_regional", "rural_district", "settlement"];
+const KINDS: &[&str] = &[
+    "republic",
+    "region",
+    "city_republican",
+    "district",
+    "city_district",
+    "city_regional",
+    "rural_district",
+    "settlement",
+];
 
 /// The areas that ship with Bala.
 pub const REFERENCE_CSV: &str = include_str!("../data/areas.csv");
@@ -96,27 +105,53 @@ pub fn parse_csv(text: &str, existing: &[String]) -> Result<Vec<Area>, Validatio
         };
         let field = |f: &str| format!("row {line}: {f}");
         if AreaCode::parse(&r.code).is_err() {
-            errors.push(field("code"), "err-kato", format!("'{}' is not a 9-digit KATO code", r.code));
+            errors.push(
+                field("code"),
+                "err-kato",
+                format!("'{}' is not a 9-digit KATO code", r.code),
+            );
         }
         let parent = non_empty(r.parent.clone());
         match &parent {
-            Some(p) if !known.contains(p) => {
-                errors.push(field("parent"), "err-area-parent", format!("parent '{p}' is not defined above"))
-            }
-            None if r.level != 0 => errors.push(field("parent"), "err-required", "only the root has no parent"),
+            Some(p) if !known.contains(p) => errors.push(
+                field("parent"),
+                "err-area-parent",
+                format!("parent '{p}' is not defined above"),
+            ),
+            None if r.level != 0 => errors.push(
+                field("parent"),
+                "err-required",
+                "only the root has no parent",
+            ),
             _ => {}
         }
         if !KINDS.contains(&r.kind.as_str()) {
-            errors.push(field("kind"), "err-area-kind", format!("'{}' is not one of {}", r.kind, KINDS.join(", ")));
+            errors.push(
+                field("kind"),
+                "err-area-kind",
+                format!("'{}' is not one of {}", r.kind, KINDS.join(", ")),
+            );
         }
-        for (f, v) in [("name_kk", &r.name_kk), ("name_ru", &r.name_ru), ("name_en", &r.name_en)] {
+        for (f, v) in [
+            ("name_kk", &r.name_kk),
+            ("name_ru", &r.name_ru),
+            ("name_en", &r.name_en),
+        ] {
             if v.trim().is_empty() {
-                errors.push(field(f), "err-required", "a name is required in each language");
+                errors.push(
+                    field(f),
+                    "err-required",
+                    "a name is required in each language",
+                );
             }
         }
         for (f, v) in [("valid_from", &r.valid_from), ("valid_to", &r.valid_to)] {
             if !v.is_empty() && bala_core::parse_date(v).is_err() {
-                errors.push(field(f), "err-date", format!("'{v}' is not a date (YYYY-MM-DD)"));
+                errors.push(
+                    field(f),
+                    "err-date",
+                    format!("'{v}' is not a date (YYYY-MM-DD)"),
+                );
             }
         }
         known.insert(r.code.trim().to_string());
@@ -216,11 +251,17 @@ pub async fn upsert(db: &Db, actor: &Actor, areas: &[Area]) -> Result<usize, Reg
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()?;
-    sqlx::query("DELETE FROM area_closure").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM area_closure")
+        .execute(&mut *tx)
+        .await?;
     for chunk in closure_pairs(&links).chunks(300) {
-        let values: Vec<String> =
-            (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3)).collect();
-        let sql = format!("INSERT INTO area_closure (ancestor, descendant, depth) VALUES {}", values.join(", "));
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO area_closure (ancestor, descendant, depth) VALUES {}",
+            values.join(", ")
+        );
         let mut q = sqlx::query(&sql);
         for (a, d, depth) in chunk {
             q = q.bind(a).bind(d).bind(*depth);
@@ -229,7 +270,8 @@ pub async fn upsert(db: &Db, actor: &Actor, areas: &[Area]) -> Result<usize, Reg
     }
     audit::append(
         &mut tx,
-        &NewEntry::by(actor, "area.load", "area", "*").with_details(serde_json::json!({"count": areas.len()})),
+        &NewEntry::by(actor, "area.load", "area", "*")
+            .with_details(serde_json::json!({"count": areas.len()})),
     )
     .await?;
     tx.commit().await?;
@@ -240,8 +282,15 @@ pub async fn upsert(db: &Db, actor: &Actor, areas: &[Area]) -> Result<usize, Reg
 /// database differs from the shipped file, so it can run at every start.
 pub async fn seed_reference(db: &Db) -> Result<usize, RegistryError> {
     let shipped = parse_csv(REFERENCE_CSV, &[]).expect("shipped areas.csv is valid");
-    let existing: HashMap<String, Area> = all(db).await?.into_iter().map(|a| (a.code.clone(), a)).collect();
-    let changed: Vec<Area> = shipped.into_iter().filter(|a| existing.get(&a.code) != Some(a)).collect();
+    let existing: HashMap<String, Area> = all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.code.clone(), a))
+        .collect();
+    let changed: Vec<Area> = shipped
+        .into_iter()
+        .filter(|a| existing.get(&a.code) != Some(a))
+        .collect();
     if changed.is_empty() {
         return Ok(0);
     }
@@ -261,20 +310,28 @@ pub async fn import_csv(db: &Db, actor: &Actor, text: &str) -> Result<usize, Reg
 }
 
 pub async fn get(db: &Db, code: &str) -> Result<Option<Area>, RegistryError> {
-    let r = sqlx::query("SELECT * FROM areas WHERE code = $1").bind(code).fetch_optional(db.reader()).await?;
+    let r = sqlx::query("SELECT * FROM areas WHERE code = $1")
+        .bind(code)
+        .fetch_optional(db.reader())
+        .await?;
     Ok(r.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn by_stat_code(db: &Db, stat_code: &str) -> Result<Option<Area>, RegistryError> {
-    let r = sqlx::query("SELECT * FROM areas WHERE stat_code = $1").bind(stat_code).fetch_optional(db.reader()).await?;
+    let r = sqlx::query("SELECT * FROM areas WHERE stat_code = $1")
+        .bind(stat_code)
+        .fetch_optional(db.reader())
+        .await?;
     Ok(r.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn children(db: &Db, code: &str) -> Result<Vec<Area>, RegistryError> {
-    let rows = sqlx::query("SELECT * FROM areas WHERE parent_code = $1 ORDER BY valid_to IS NOT NULL, code")
-        .bind(code)
-        .fetch_all(db.reader())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT * FROM areas WHERE parent_code = $1 ORDER BY valid_to IS NOT NULL, code",
+    )
+    .bind(code)
+    .fetch_all(db.reader())
+    .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
@@ -291,19 +348,23 @@ pub async fn ancestors(db: &Db, code: &str) -> Result<Vec<Area>, RegistryError> 
 }
 
 pub async fn all(db: &Db) -> Result<Vec<Area>, RegistryError> {
-    let rows = sqlx::query("SELECT * FROM areas ORDER BY level, code").fetch_all(db.reader()).await?;
+    let rows = sqlx::query("SELECT * FROM areas ORDER BY level, code")
+        .fetch_all(db.reader())
+        .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// Codes of `code` and everything inside it.
 pub async fn descendants(db: &Db, code: &str) -> Result<Vec<String>, RegistryError> {
-    Ok(sqlx::query("SELECT descendant FROM area_closure WHERE ancestor = $1 ORDER BY descendant")
-        .bind(code)
-        .fetch_all(db.reader())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?)
+    Ok(
+        sqlx::query("SELECT descendant FROM area_closure WHERE ancestor = $1 ORDER BY descendant")
+            .bind(code)
+            .fetch_all(db.reader())
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?,
+    )
 }
 
 /// Whether `code` lies inside one of the scope's areas.
@@ -312,7 +373,10 @@ pub async fn is_within(db: &Db, code: &str, scope: &[AreaCode]) -> Result<bool, 
         return Ok(false);
     }
     let mut sql = bala_store::Sql::new("SELECT 1 FROM area_closure WHERE descendant = ");
-    sql.push_arg(code).push(" AND ancestor IN (").push_list(scope.iter().map(|a| a.as_str())).push(")");
+    sql.push_arg(code)
+        .push(" AND ancestor IN (")
+        .push_list(scope.iter().map(|a| a.as_str()))
+        .push(")");
     Ok(sql.query().fetch_optional(db.reader()).await?.is_some())
 }
 
@@ -321,7 +385,9 @@ pub async fn count_inside(db: &Db, scope: &[AreaCode]) -> Result<i64, RegistryEr
     if scope.is_empty() {
         return Ok(0);
     }
-    let mut sql = bala_store::Sql::new("SELECT COUNT(DISTINCT descendant) FROM area_closure WHERE ancestor IN (");
+    let mut sql = bala_store::Sql::new(
+        "SELECT COUNT(DISTINCT descendant) FROM area_closure WHERE ancestor IN (",
+    );
     sql.push_list(scope.iter().map(|a| a.as_str())).push(")");
     Ok(sql.query().fetch_one(db.reader()).await?.try_get(0)?)
 }
@@ -348,9 +414,15 @@ mod tests {
         let top: Vec<_> = areas.iter().filter(|a| a.level == 1).collect();
         // 17 regions + 3 cities of republican significance today, plus South Kazakhstan (until 2018).
         assert_eq!(top.len(), 21);
-        assert_eq!(top.iter().filter(|a| a.is_valid_on("2026-01-01")).count(), 20);
+        assert_eq!(
+            top.iter().filter(|a| a.is_valid_on("2026-01-01")).count(),
+            20
+        );
         // Before 2018: 14 regions (South Kazakhstan among them) and the cities Astana and Almaty.
-        assert_eq!(top.iter().filter(|a| a.is_valid_on("2017-01-01")).count(), 16);
+        assert_eq!(
+            top.iter().filter(|a| a.is_valid_on("2017-01-01")).count(),
+            16
+        );
     }
 
     #[test]
@@ -370,7 +442,12 @@ mod tests {
             parents
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (format!("n{i}"), p.filter(|_| i > 0).map(|p| format!("n{}", p % i))))
+                .map(|(i, p)| {
+                    (
+                        format!("n{i}"),
+                        p.filter(|_| i > 0).map(|p| format!("n{}", p % i)),
+                    )
+                })
                 .collect()
         })
     }

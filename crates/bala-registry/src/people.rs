@@ -42,22 +42,37 @@ pub struct Person {
 
 impl Person {
     pub fn full_name(&self) -> String {
-        [Some(self.family_name.as_str()), Some(self.given_name.as_str()), self.patronymic.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
+        [
+            Some(self.family_name.as_str()),
+            Some(self.given_name.as_str()),
+            self.patronymic.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
     }
 
     /// The Latin spelling: as recorded, or transliterated from the Cyrillic.
     pub fn latin_name(&self) -> String {
-        let family = self.family_name_lat.clone().unwrap_or_else(|| bala_core::to_latin(&self.family_name));
-        let given = self.given_name_lat.clone().unwrap_or_else(|| bala_core::to_latin(&self.given_name));
+        let family = self
+            .family_name_lat
+            .clone()
+            .unwrap_or_else(|| bala_core::to_latin(&self.family_name));
+        let given = self
+            .given_name_lat
+            .clone()
+            .unwrap_or_else(|| bala_core::to_latin(&self.given_name));
         format!("{family} {given}")
     }
 
     pub fn keys(&self) -> NameKeys {
-        NameKeys::of(&self.family_name, &self.given_name, self.family_name_lat.as_deref(), self.given_name_lat.as_deref())
+        NameKeys::of(
+            &self.family_name,
+            &self.given_name,
+            self.family_name_lat.as_deref(),
+            self.given_name_lat.as_deref(),
+        )
     }
 
     /// The record as input, for edit forms.
@@ -115,13 +130,21 @@ async fn validate_stored(
     let p = person::validate(input, today())?;
     let mut errors = ValidationErrors::new();
     match areas::get(db, p.area.as_str()).await? {
-        None => errors.push("area_code", "err-area-unknown", format!("no area has code {}", p.area)),
-        Some(a) if !a.is_valid_on(&iso(today())) => {
-            errors.push("area_code", "err-area-historical", "this area no longer exists; choose its successor")
-        }
-        Some(_) if !areas::is_within(db, p.area.as_str(), ctx.scope).await? => {
-            errors.push("area_code", "err-area-scope", "this area is outside the areas you work in")
-        }
+        None => errors.push(
+            "area_code",
+            "err-area-unknown",
+            format!("no area has code {}", p.area),
+        ),
+        Some(a) if !a.is_valid_on(&iso(today())) => errors.push(
+            "area_code",
+            "err-area-historical",
+            "this area no longer exists; choose its successor",
+        ),
+        Some(_) if !areas::is_within(db, p.area.as_str(), ctx.scope).await? => errors.push(
+            "area_code",
+            "err-area-scope",
+            "this area is outside the areas you work in",
+        ),
         Some(_) => {}
     }
     if let Some(iin) = &p.iin {
@@ -132,15 +155,26 @@ async fn validate_stored(
             .map(|r| r.try_get(0))
             .transpose()?;
         if holder.is_some() && holder != self_id {
-            errors.push("iin", "err-iin-taken", "a person with this IIN is already registered");
+            errors.push(
+                "iin",
+                "err-iin-taken",
+                "a person with this IIN is already registered",
+            );
         }
     }
     errors.into_result()?;
     Ok(p)
 }
 
-async fn write_name_keys(conn: &mut AnyConnection, id: i64, p: &ValidPerson) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM person_name_keys WHERE person_id = $1").bind(id).execute(&mut *conn).await?;
+async fn write_name_keys(
+    conn: &mut AnyConnection,
+    id: i64,
+    p: &ValidPerson,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM person_name_keys WHERE person_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     let parts = [
         Some(p.family_name.as_str()),
         Some(p.given_name.as_str()),
@@ -158,8 +192,15 @@ async fn write_name_keys(conn: &mut AnyConnection, id: i64, p: &ValidPerson) -> 
     Ok(())
 }
 
-async fn snapshot(conn: &mut AnyConnection, id: i64, changed_by: &str) -> Result<(), RegistryError> {
-    let r = sqlx::query("SELECT * FROM people WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+async fn snapshot(
+    conn: &mut AnyConnection,
+    id: i64,
+    changed_by: &str,
+) -> Result<(), RegistryError> {
+    let r = sqlx::query("SELECT * FROM people WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
     let p = from_row(&r)?;
     sqlx::query(
         "INSERT INTO person_versions (person_id, version, data, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)",
@@ -175,7 +216,12 @@ async fn snapshot(conn: &mut AnyConnection, id: i64, changed_by: &str) -> Result
 }
 
 fn iin_taken() -> RegistryError {
-    ValidationErrors::single(FieldError::new("iin", "err-iin-taken", "a person with this IIN is already registered")).into()
+    ValidationErrors::single(FieldError::new(
+        "iin",
+        "err-iin-taken",
+        "a person with this IIN is already registered",
+    ))
+    .into()
 }
 
 #[derive(Debug)]
@@ -187,13 +233,24 @@ pub enum CreateOutcome {
 }
 
 /// Candidate duplicates of a new record: same birth date and area, same names after folding.
-pub async fn find_likely_duplicates(db: &Db, p: &ValidPerson, except: Option<i64>) -> Result<Vec<Person>, RegistryError> {
-    let keys = NameKeys::of(&p.family_name, &p.given_name, p.family_name_lat.as_deref(), p.given_name_lat.as_deref());
-    let rows = sqlx::query("SELECT * FROM people WHERE birth_date = $1 AND area_code = $2 AND merged_into IS NULL")
-        .bind(iso(p.birth_date))
-        .bind(p.area.as_str())
-        .fetch_all(db.reader())
-        .await?;
+pub async fn find_likely_duplicates(
+    db: &Db,
+    p: &ValidPerson,
+    except: Option<i64>,
+) -> Result<Vec<Person>, RegistryError> {
+    let keys = NameKeys::of(
+        &p.family_name,
+        &p.given_name,
+        p.family_name_lat.as_deref(),
+        p.given_name_lat.as_deref(),
+    );
+    let rows = sqlx::query(
+        "SELECT * FROM people WHERE birth_date = $1 AND area_code = $2 AND merged_into IS NULL",
+    )
+    .bind(iso(p.birth_date))
+    .bind(p.area.as_str())
+    .fetch_all(db.reader())
+    .await?;
     let mut out = Vec::new();
     for r in &rows {
         let candidate = from_row(r)?;
@@ -204,7 +261,12 @@ pub async fn find_likely_duplicates(db: &Db, p: &ValidPerson, except: Option<i64
     Ok(out)
 }
 
-pub async fn create(db: &Db, ctx: Ctx<'_>, input: &PersonInput, confirmed_new: bool) -> Result<CreateOutcome, RegistryError> {
+pub async fn create(
+    db: &Db,
+    ctx: Ctx<'_>,
+    input: &PersonInput,
+    confirmed_new: bool,
+) -> Result<CreateOutcome, RegistryError> {
     let p = validate_stored(db, ctx, input, None).await?;
     if !confirmed_new {
         let dups = find_likely_duplicates(db, &p, None).await?;
@@ -258,7 +320,11 @@ pub async fn fetch_in_scope(db: &Db, scope: &[AreaCode], id: i64) -> Result<Pers
     let mut sql = Sql::new("SELECT * FROM people WHERE id = ");
     sql.push_arg(id).push(" AND ");
     scope::push_area_within(&mut sql, "area_code", scope);
-    let r = sql.query().fetch_optional(db.reader()).await?.ok_or(RegistryError::NotFound)?;
+    let r = sql
+        .query()
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or(RegistryError::NotFound)?;
     Ok(from_row(&r)?)
 }
 
@@ -269,10 +335,21 @@ pub async fn get(db: &Db, ctx: Ctx<'_>, id: i64) -> Result<Person, RegistryError
     Ok(p)
 }
 
-pub async fn update(db: &Db, ctx: Ctx<'_>, id: i64, expected_version: i64, input: &PersonInput) -> Result<(), RegistryError> {
+pub async fn update(
+    db: &Db,
+    ctx: Ctx<'_>,
+    id: i64,
+    expected_version: i64,
+    input: &PersonInput,
+) -> Result<(), RegistryError> {
     let old = fetch_in_scope(db, ctx.scope, id).await?;
     if old.merged_into.is_some() {
-        return Err(ValidationErrors::single(FieldError::new("id", "err-merged", "this record was merged into another")).into());
+        return Err(ValidationErrors::single(FieldError::new(
+            "id",
+            "err-merged",
+            "this record was merged into another",
+        ))
+        .into());
     }
     let p = validate_stored(db, ctx, input, Some(id)).await?;
     let changed: Vec<&str> = changed_fields(&old.to_input(), input);
@@ -309,7 +386,8 @@ pub async fn update(db: &Db, ctx: Ctx<'_>, id: i64, expected_version: i64, input
     snapshot(&mut tx, id, &ctx.actor.name).await?;
     audit::append(
         &mut tx,
-        &NewEntry::by(ctx.actor, "person.update", "person", id).with_details(serde_json::json!({"fields": changed})),
+        &NewEntry::by(ctx.actor, "person.update", "person", id)
+            .with_details(serde_json::json!({"fields": changed})),
     )
     .await?;
     tx.commit().await?;
@@ -318,20 +396,57 @@ pub async fn update(db: &Db, ctx: Ctx<'_>, id: i64, expected_version: i64, input
 
 /// Names of the fields that differ (for the audit trail: which, never the values).
 fn changed_fields(old: &PersonInput, new: &PersonInput) -> Vec<&'static str> {
-    let norm = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let norm = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let mut out = Vec::new();
     let pairs: [(&'static str, Option<String>, Option<String>); 11] = [
         ("iin", norm(&old.iin), norm(&new.iin)),
-        ("family_name", Some(old.family_name.clone()), Some(new.family_name.trim().to_string())),
-        ("given_name", Some(old.given_name.clone()), Some(new.given_name.trim().to_string())),
+        (
+            "family_name",
+            Some(old.family_name.clone()),
+            Some(new.family_name.trim().to_string()),
+        ),
+        (
+            "given_name",
+            Some(old.given_name.clone()),
+            Some(new.given_name.trim().to_string()),
+        ),
         ("patronymic", norm(&old.patronymic), norm(&new.patronymic)),
-        ("family_name_lat", norm(&old.family_name_lat), norm(&new.family_name_lat)),
-        ("given_name_lat", norm(&old.given_name_lat), norm(&new.given_name_lat)),
-        ("birth_date", Some(old.birth_date.clone()), Some(new.birth_date.trim().to_string())),
-        ("sex", Some(old.sex.clone()), Some(new.sex.trim().to_uppercase())),
-        ("area_code", Some(old.area_code.clone()), Some(new.area_code.trim().to_string())),
+        (
+            "family_name_lat",
+            norm(&old.family_name_lat),
+            norm(&new.family_name_lat),
+        ),
+        (
+            "given_name_lat",
+            norm(&old.given_name_lat),
+            norm(&new.given_name_lat),
+        ),
+        (
+            "birth_date",
+            Some(old.birth_date.clone()),
+            Some(new.birth_date.trim().to_string()),
+        ),
+        (
+            "sex",
+            Some(old.sex.clone()),
+            Some(new.sex.trim().to_uppercase()),
+        ),
+        (
+            "area_code",
+            Some(old.area_code.clone()),
+            Some(new.area_code.trim().to_string()),
+        ),
         ("address", norm(&old.address), norm(&new.address)),
-        ("phone", norm(&old.phone), person::normalize_phone(new.phone.as_deref().unwrap_or(""))),
+        (
+            "phone",
+            norm(&old.phone),
+            person::normalize_phone(new.phone.as_deref().unwrap_or("")),
+        ),
     ];
     for (name, a, b) in pairs {
         if a != b {
@@ -371,7 +486,11 @@ impl Search {
         let mut e = ValidationErrors::new();
         if let Some(d) = self.birth_date.as_deref().filter(|d| !d.trim().is_empty()) {
             if bala_core::parse_date(d).is_err() {
-                e.push("birth_date", "err-date", "not a date in the form YYYY-MM-DD");
+                e.push(
+                    "birth_date",
+                    "err-date",
+                    "not a date in the form YYYY-MM-DD",
+                );
             }
         }
         if let Some(a) = self.area.as_deref().filter(|a| !a.trim().is_empty()) {
@@ -411,7 +530,10 @@ fn search_conditions(sql: &mut Sql, scope: &[AreaCode], s: &Search) {
         let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
         if !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit()) {
             // Digits: an IIN or its beginning. ':' sorts right after '9'.
-            sql.push(" AND p.iin >= ").push_arg(compact.clone()).push(" AND p.iin < ").push_arg(format!("{compact}:"));
+            sql.push(" AND p.iin >= ")
+                .push_arg(compact.clone())
+                .push(" AND p.iin < ")
+                .push_arg(format!("{compact}:"));
         } else {
             for key in name_keys([q]) {
                 // '{' sorts right after 'z': [key, key{) is every key starting with `key`.
@@ -427,7 +549,9 @@ fn search_conditions(sql: &mut Sql, scope: &[AreaCode], s: &Search) {
         sql.push(" AND p.birth_date = ").push_arg(d.to_string());
     }
     if let Some(a) = non_empty(&s.area) {
-        sql.push(" AND p.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ").push_arg(a.to_string()).push(")");
+        sql.push(" AND p.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ")
+            .push_arg(a.to_string())
+            .push(")");
     }
     if let Some(sex) = non_empty(&s.sex).and_then(|x| x.parse::<bala_core::Sex>().ok()) {
         sql.push(" AND p.sex = ").push_arg(sex.code());
@@ -464,10 +588,14 @@ pub struct Counts {
 
 pub async fn counts_in_scope(db: &Db, scope: &[AreaCode]) -> Result<Counts, RegistryError> {
     let mut sql = Sql::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN p.birth_date > ");
-    sql.push_arg(adult_cutoff()).push(" THEN 1 ELSE 0 END), 0) FROM people p WHERE p.merged_into IS NULL AND ");
+    sql.push_arg(adult_cutoff())
+        .push(" THEN 1 ELSE 0 END), 0) FROM people p WHERE p.merged_into IS NULL AND ");
     scope::push_area_within(&mut sql, "p.area_code", scope);
     let r = sql.query().fetch_one(db.reader()).await?;
-    Ok(Counts { people: r.try_get(0)?, children: r.try_get(1)? })
+    Ok(Counts {
+        people: r.try_get(0)?,
+        children: r.try_get(1)?,
+    })
 }
 
 /// Searches the register within the caller's scope (audited: which records were shown).
@@ -486,7 +614,13 @@ pub async fn search(db: &Db, ctx: Ctx<'_>, s: &Search) -> Result<Page<Person>, R
         .push_arg(per_page)
         .push(" OFFSET ")
         .push_arg((page - 1) * per_page);
-    let items: Vec<Person> = list.query().fetch_all(db.reader()).await?.iter().map(from_row).collect::<Result<_, _>>()?;
+    let items: Vec<Person> = list
+        .query()
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<_, _>>()?;
 
     if !items.is_empty() {
         let ids: Vec<i64> = items.iter().map(|p| p.id).collect();
@@ -497,7 +631,12 @@ pub async fn search(db: &Db, ctx: Ctx<'_>, s: &Search) -> Result<Page<Person>, R
         )
         .await?;
     }
-    Ok(Page { items, total, page, per_page })
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -532,7 +671,11 @@ pub async fn history(db: &Db, ctx: Ctx<'_>, id: i64) -> Result<Vec<(i64, Version
             },
         ));
     }
-    audit::record(db, &[NewEntry::by(ctx.actor, "person.history", "person", id)]).await?;
+    audit::record(
+        db,
+        &[NewEntry::by(ctx.actor, "person.history", "person", id)],
+    )
+    .await?;
     Ok(out)
 }
 
@@ -547,30 +690,56 @@ pub struct PersonRef {
 /// takes the duplicate's where it has none; everything that pointed at the
 /// duplicate (relationships, the pillars' records listed in `refs`) points at the
 /// survivor; the duplicate stays, marked `merged_into`, with its history.
-pub async fn merge(db: &Db, ctx: Ctx<'_>, survivor_id: i64, duplicate_id: i64, refs: &[PersonRef]) -> Result<(), RegistryError> {
+pub async fn merge(
+    db: &Db,
+    ctx: Ctx<'_>,
+    survivor_id: i64,
+    duplicate_id: i64,
+    refs: &[PersonRef],
+) -> Result<(), RegistryError> {
     let s = fetch_in_scope(db, ctx.scope, survivor_id).await?;
     if survivor_id == duplicate_id {
-        return Err(ValidationErrors::single(FieldError::new("duplicate_id", "err-merge-self", "a record cannot be merged with itself")).into());
+        return Err(ValidationErrors::single(FieldError::new(
+            "duplicate_id",
+            "err-merge-self",
+            "a record cannot be merged with itself",
+        ))
+        .into());
     }
     let d = fetch_in_scope(db, ctx.scope, duplicate_id).await?;
     let mut errors = ValidationErrors::new();
     if s.merged_into.is_some() || d.merged_into.is_some() {
-        errors.push("duplicate_id", "err-merged", "one of the records was already merged");
+        errors.push(
+            "duplicate_id",
+            "err-merged",
+            "one of the records was already merged",
+        );
     }
     if let (Some(a), Some(b)) = (&s.iin, &d.iin) {
         if a != b {
-            errors.push("duplicate_id", "err-merge-iin", "the records have different IINs: they are different people");
+            errors.push(
+                "duplicate_id",
+                "err-merge-iin",
+                "the records have different IINs: they are different people",
+            );
         }
     }
     if s.birth_date != d.birth_date || s.sex != d.sex {
-        errors.push("duplicate_id", "err-merge-birth", "birth date or sex differ; correct one record first");
+        errors.push(
+            "duplicate_id",
+            "err-merge-birth",
+            "birth date or sex differ; correct one record first",
+        );
     }
     errors.into_result()?;
 
     let mut tx = db.begin().await?;
     let taken_iin = s.iin.is_none() && d.iin.is_some();
     if taken_iin {
-        sqlx::query("UPDATE people SET iin = NULL WHERE id = $1").bind(duplicate_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE people SET iin = NULL WHERE id = $1")
+            .bind(duplicate_id)
+            .execute(&mut *tx)
+            .await?;
     }
     sqlx::query(
         "UPDATE people SET
@@ -591,12 +760,14 @@ pub async fn merge(db: &Db, ctx: Ctx<'_>, survivor_id: i64, duplicate_id: i64, r
     .bind(survivor_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE people SET merged_into = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-        .bind(survivor_id)
-        .bind(time_fmt::now())
-        .bind(duplicate_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE people SET merged_into = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(survivor_id)
+    .bind(time_fmt::now())
+    .bind(duplicate_id)
+    .execute(&mut *tx)
+    .await?;
     // Name keys: the survivor is found by the duplicate's spellings too.
     sqlx::query(
         "INSERT INTO person_name_keys (name_key, person_id)
@@ -607,14 +778,24 @@ pub async fn merge(db: &Db, ctx: Ctx<'_>, survivor_id: i64, duplicate_id: i64, r
     .bind(duplicate_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM person_name_keys WHERE person_id = $1").bind(duplicate_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM person_name_keys WHERE person_id = $1")
+        .bind(duplicate_id)
+        .execute(&mut *tx)
+        .await?;
     // Versions are snapshots taken after each change.
     snapshot(&mut tx, survivor_id, &ctx.actor.name).await?;
     snapshot(&mut tx, duplicate_id, &ctx.actor.name).await?;
     crate::households::repoint_relationships(&mut tx, survivor_id, duplicate_id).await?;
     for r in refs {
-        let sql = format!("UPDATE {} SET {} = $1 WHERE {} = $2", r.table, r.column, r.column);
-        sqlx::query(&sql).bind(survivor_id).bind(duplicate_id).execute(&mut *tx).await?;
+        let sql = format!(
+            "UPDATE {} SET {} = $1 WHERE {} = $2",
+            r.table, r.column, r.column
+        );
+        sqlx::query(&sql)
+            .bind(survivor_id)
+            .bind(duplicate_id)
+            .execute(&mut *tx)
+            .await?;
     }
     let details = serde_json::json!({"iin_moved": taken_iin, "refs": refs.iter().map(|r| r.table).collect::<Vec<_>>()});
     sqlx::query("INSERT INTO person_merges (survivor_id, merged_id, at, actor, details) VALUES ($1, $2, $3, $4, $5)")

@@ -47,14 +47,23 @@ pub struct ValidPerson {
 }
 
 fn trimmed(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn is_name_char(c: char) -> bool {
     c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.')
 }
 
-fn check_name(errors: &mut ValidationErrors, field: &str, value: &str, required: bool, latin_only: bool) {
+fn check_name(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &str,
+    required: bool,
+    latin_only: bool,
+) {
     let v = value.trim();
     if v.is_empty() {
         if required {
@@ -65,7 +74,11 @@ fn check_name(errors: &mut ValidationErrors, field: &str, value: &str, required:
     if v.chars().count() > 100 {
         errors.push(field, "err-too-long", "at most 100 characters");
     } else if !v.chars().all(is_name_char) {
-        errors.push(field, "err-name-chars", "letters, spaces, hyphens and apostrophes only");
+        errors.push(
+            field,
+            "err-name-chars",
+            "letters, spaces, hyphens and apostrophes only",
+        );
     } else if latin_only && v.chars().any(|c| c.is_alphabetic() && !is_latin(c)) {
         errors.push(field, "err-name-latin", "Latin letters only in this field");
     }
@@ -86,7 +99,9 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
         (10, _) if !has_plus => &digits[..],
         _ => return None,
     };
-    raw.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)).then(|| format!("+7{national}"))
+    raw.chars()
+        .all(|c| c.is_ascii_digit() || " +-()".contains(c))
+        .then(|| format!("+7{national}"))
 }
 
 /// Validates a submitted person. `today` bounds the birth date.
@@ -94,17 +109,43 @@ pub fn validate(input: &PersonInput, today: Date) -> Result<ValidPerson, Validat
     let mut errors = ValidationErrors::new();
     check_name(&mut errors, "family_name", &input.family_name, true, false);
     check_name(&mut errors, "given_name", &input.given_name, true, false);
-    check_name(&mut errors, "patronymic", input.patronymic.as_deref().unwrap_or(""), false, false);
-    check_name(&mut errors, "family_name_lat", input.family_name_lat.as_deref().unwrap_or(""), false, true);
-    check_name(&mut errors, "given_name_lat", input.given_name_lat.as_deref().unwrap_or(""), false, true);
+    check_name(
+        &mut errors,
+        "patronymic",
+        input.patronymic.as_deref().unwrap_or(""),
+        false,
+        false,
+    );
+    check_name(
+        &mut errors,
+        "family_name_lat",
+        input.family_name_lat.as_deref().unwrap_or(""),
+        false,
+        true,
+    );
+    check_name(
+        &mut errors,
+        "given_name_lat",
+        input.given_name_lat.as_deref().unwrap_or(""),
+        false,
+        true,
+    );
 
     let birth = match parse_date(&input.birth_date) {
         Ok(d) if d > today => {
-            errors.push("birth_date", "err-date-future", "the birth date is in the future");
+            errors.push(
+                "birth_date",
+                "err-date-future",
+                "the birth date is in the future",
+            );
             None
         }
         Ok(d) if d.year() < 1900 => {
-            errors.push("birth_date", "err-date-old", "the birth date is before 1900");
+            errors.push(
+                "birth_date",
+                "err-date-old",
+                "the birth date is before 1900",
+            );
             None
         }
         Ok(d) => Some(d),
@@ -113,7 +154,11 @@ pub fn validate(input: &PersonInput, today: Date) -> Result<ValidPerson, Validat
             None
         }
         Err(_) => {
-            errors.push("birth_date", "err-date", "not a date in the form YYYY-MM-DD");
+            errors.push(
+                "birth_date",
+                "err-date",
+                "not a date in the form YYYY-MM-DD",
+            );
             None
         }
     };
@@ -123,7 +168,11 @@ pub fn validate(input: &PersonInput, today: Date) -> Result<ValidPerson, Validat
     }
     let area = AreaCode::parse(&input.area_code).ok();
     if area.is_none() {
-        errors.push("area_code", "err-kato", "choose an area (a 9-digit KATO code)");
+        errors.push(
+            "area_code",
+            "err-kato",
+            "choose an area (a 9-digit KATO code)",
+        );
     }
     let iin = match trimmed(&input.iin) {
         None => None,
@@ -137,11 +186,19 @@ pub fn validate(input: &PersonInput, today: Date) -> Result<ValidPerson, Validat
                     errors.push(
                         "iin",
                         "err-iin-birth-mismatch",
-                        format!("the IIN encodes birth date {}, not {}", bala_core::date::iso(iin.birth_date()), input.birth_date.trim()),
+                        format!(
+                            "the IIN encodes birth date {}, not {}",
+                            bala_core::date::iso(iin.birth_date()),
+                            input.birth_date.trim()
+                        ),
                     );
                 }
                 if sex.is_some_and(|s| s != iin.sex()) {
-                    errors.push("iin", "err-iin-sex-mismatch", format!("the IIN encodes sex {}", iin.sex()));
+                    errors.push(
+                        "iin",
+                        "err-iin-sex-mismatch",
+                        format!("the IIN encodes sex {}", iin.sex()),
+                    );
                 }
                 Some(iin)
             }
@@ -152,7 +209,11 @@ pub fn validate(input: &PersonInput, today: Date) -> Result<ValidPerson, Validat
         Some(p) => {
             let n = normalize_phone(&p);
             if n.is_none() {
-                errors.push("phone", "err-phone", "a Kazakhstan number: +7 and 10 digits");
+                errors.push(
+                    "phone",
+                    "err-phone",
+                    "a Kazakhstan number: +7 and 10 digits",
+                );
             }
             n
         }
@@ -185,13 +246,25 @@ pub struct NameKeys {
 }
 
 impl NameKeys {
-    pub fn of(family: &str, given: &str, family_lat: Option<&str>, given_lat: Option<&str>) -> NameKeys {
+    pub fn of(
+        family: &str,
+        given: &str,
+        family_lat: Option<&str>,
+        given_lat: Option<&str>,
+    ) -> NameKeys {
         let keys = |a: &str, b: Option<&str>| {
-            let mut v: Vec<String> = std::iter::once(a).chain(b).map(fold_key).filter(|k| !k.is_empty()).collect();
+            let mut v: Vec<String> = std::iter::once(a)
+                .chain(b)
+                .map(fold_key)
+                .filter(|k| !k.is_empty())
+                .collect();
             v.dedup();
             v
         };
-        NameKeys { family: keys(family, family_lat), given: keys(given, given_lat) }
+        NameKeys {
+            family: keys(family, family_lat),
+            given: keys(given, given_lat),
+        }
     }
 }
 
@@ -238,8 +311,15 @@ mod tests {
         i.birth_date = "1990-01-02".into();
         i.sex = "F".into();
         let e = validate(&i, date!(2026 - 01 - 01)).unwrap_err();
-        let codes: Vec<_> = e.0.iter().filter(|f| f.field == "iin").map(|f| f.code).collect();
-        assert_eq!(codes, vec!["err-iin-birth-mismatch", "err-iin-sex-mismatch"]);
+        let codes: Vec<_> =
+            e.0.iter()
+                .filter(|f| f.field == "iin")
+                .map(|f| f.code)
+                .collect();
+        assert_eq!(
+            codes,
+            vec!["err-iin-birth-mismatch", "err-iin-sex-mismatch"]
+        );
     }
 
     #[test]
@@ -256,7 +336,16 @@ mod tests {
             ..Default::default()
         };
         let e = validate(&i, date!(2026 - 01 - 01)).unwrap_err();
-        for f in ["iin", "family_name", "given_name", "family_name_lat", "birth_date", "sex", "area_code", "phone"] {
+        for f in [
+            "iin",
+            "family_name",
+            "given_name",
+            "family_name_lat",
+            "birth_date",
+            "sex",
+            "area_code",
+            "phone",
+        ] {
             assert!(e.for_field(f).is_some(), "{f} not reported: {e}");
         }
     }
@@ -270,9 +359,18 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(normalize_phone("+7 701 123 45 67").as_deref(), Some("+77011234567"));
-        assert_eq!(normalize_phone("87011234567").as_deref(), Some("+77011234567"));
-        assert_eq!(normalize_phone("7011234567").as_deref(), Some("+77011234567"));
+        assert_eq!(
+            normalize_phone("+7 701 123 45 67").as_deref(),
+            Some("+77011234567")
+        );
+        assert_eq!(
+            normalize_phone("87011234567").as_deref(),
+            Some("+77011234567")
+        );
+        assert_eq!(
+            normalize_phone("7011234567").as_deref(),
+            Some("+77011234567")
+        );
         assert_eq!(normalize_phone("+1 701 123 45 67"), None);
         assert_eq!(normalize_phone("701-12"), None);
     }

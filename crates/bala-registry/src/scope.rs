@@ -10,7 +10,8 @@ pub fn push_area_within(sql: &mut Sql, column: &str, scope: &[AreaCode]) {
         sql.push("1 = 0");
         return;
     }
-    sql.push(column).push(" IN (SELECT descendant FROM area_closure WHERE ancestor IN (");
+    sql.push(column)
+        .push(" IN (SELECT descendant FROM area_closure WHERE ancestor IN (");
     sql.push_list(scope.iter().map(|a| a.as_str())).push("))");
 }
 

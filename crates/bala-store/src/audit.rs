@@ -37,7 +37,11 @@ pub struct Actor {
 impl Actor {
     /// The system itself (migrations, demo loader, command line without a user).
     pub fn system(what: &str) -> Actor {
-        Actor { id: None, name: format!("system:{what}"), ip: None }
+        Actor {
+            id: None,
+            name: format!("system:{what}"),
+            ip: None,
+        }
     }
 }
 
@@ -86,8 +90,16 @@ pub struct Entry {
 fn entry_hash(e: &Entry) -> String {
     // A JSON array is an unambiguous encoding: no field can bleed into the next.
     let material = serde_json::json!([
-        e.prev_hash, e.seq, e.at, e.actor_id, e.actor, e.action, e.record_type, e.record_id,
-        e.ip, e.details
+        e.prev_hash,
+        e.seq,
+        e.at,
+        e.actor_id,
+        e.actor,
+        e.action,
+        e.record_type,
+        e.record_id,
+        e.ip,
+        e.details
     ]);
     hex::encode(Sha256::digest(material.to_string().as_bytes()))
 }
@@ -176,7 +188,12 @@ pub struct Filter {
 }
 
 /// Newest first; `before_seq` pages backwards through the trail.
-pub async fn list(db: &Db, f: &Filter, before_seq: Option<i64>, limit: i64) -> Result<Vec<Entry>, StoreError> {
+pub async fn list(
+    db: &Db,
+    f: &Filter,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Entry>, StoreError> {
     let to_bound = f.to.as_ref().map(|d| format!("{d}T99"));
     let rows = sqlx::query(
         "SELECT * FROM audit_log
@@ -218,12 +235,25 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Edited { seq } => write!(f, "entry {seq} was edited (its hash does not match its contents)"),
-            Problem::Missing { from_seq, to_seq } if from_seq == to_seq => write!(f, "entry {from_seq} was deleted"),
-            Problem::Missing { from_seq, to_seq } => write!(f, "entries {from_seq}–{to_seq} were deleted"),
-            Problem::BrokenLink { seq } => write!(f, "entry {seq} does not link to the entry before it"),
+            Problem::Edited { seq } => write!(
+                f,
+                "entry {seq} was edited (its hash does not match its contents)"
+            ),
+            Problem::Missing { from_seq, to_seq } if from_seq == to_seq => {
+                write!(f, "entry {from_seq} was deleted")
+            }
+            Problem::Missing { from_seq, to_seq } => {
+                write!(f, "entries {from_seq}–{to_seq} were deleted")
+            }
+            Problem::BrokenLink { seq } => {
+                write!(f, "entry {seq} does not link to the entry before it")
+            }
             Problem::Truncated { last_seq, head_seq } => {
-                write!(f, "entries {}–{head_seq} were cut off the end", last_seq + 1)
+                write!(
+                    f,
+                    "entries {}–{head_seq} were cut off the end",
+                    last_seq + 1
+                )
             }
         }
     }
@@ -253,7 +283,10 @@ pub async fn verify(db: &Db) -> Result<Report, StoreError> {
             let e = from_row(r)?;
             report.entries += 1;
             if e.seq != expected_seq {
-                report.problems.push(Problem::Missing { from_seq: expected_seq, to_seq: e.seq - 1 });
+                report.problems.push(Problem::Missing {
+                    from_seq: expected_seq,
+                    to_seq: e.seq - 1,
+                });
             }
             if entry_hash(&e) != e.hash {
                 report.problems.push(Problem::Edited { seq: e.seq });
@@ -265,11 +298,16 @@ pub async fn verify(db: &Db) -> Result<Report, StoreError> {
             after = e.seq;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(db.reader()).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(db.reader())
+        .await?;
     let head_seq: i64 = head.try_get(0)?;
     let head_hash: String = head.try_get(1)?;
     if head_seq > after {
-        report.problems.push(Problem::Truncated { last_seq: after, head_seq });
+        report.problems.push(Problem::Truncated {
+            last_seq: after,
+            head_seq,
+        });
     } else if head_hash != prev_hash && report.problems.is_empty() {
         report.problems.push(Problem::BrokenLink { seq: after });
     }

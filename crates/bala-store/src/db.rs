@@ -49,7 +49,10 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 10, acquire_timeout: Duration::from_secs(30) }
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -76,14 +79,21 @@ impl Db {
         match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url);
-                if let Some(parent) = sqlite_path(&url).and_then(|p| p.parent().map(|p| p.to_owned())) {
+                if let Some(parent) =
+                    sqlite_path(&url).and_then(|p| p.parent().map(|p| p.to_owned()))
+                {
                     if !parent.as_os_str().is_empty() {
                         std::fs::create_dir_all(parent)?;
                     }
                 }
                 let write = sqlite_pool(&url, 1, opts).await?;
                 let read = sqlite_pool(&url, opts.max_connections.max(2), opts).await?;
-                Ok(Db { read, write, backend, url })
+                Ok(Db {
+                    read,
+                    write,
+                    backend,
+                    url,
+                })
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -91,7 +101,12 @@ impl Db {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect(url)
                     .await?;
-                Ok(Db { read: pool.clone(), write: pool, backend, url: url.to_string() })
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    url: url.to_string(),
+                })
             }
         }
     }
@@ -124,7 +139,10 @@ impl Db {
     /// Pool sizes for `/metrics`: (connections open, idle) over both pools.
     pub fn pool_stats(&self) -> (u32, usize) {
         if self.backend == Backend::Sqlite {
-            (self.read.size() + self.write.size(), self.read.num_idle() + self.write.num_idle())
+            (
+                self.read.size() + self.write.size(),
+                self.read.num_idle() + self.write.num_idle(),
+            )
         } else {
             (self.read.size(), self.read.num_idle())
         }
@@ -141,7 +159,10 @@ impl Db {
             ));
         }
         if dest.exists() {
-            return Err(StoreError::Other(format!("{} already exists; choose a new file", dest.display())));
+            return Err(StoreError::Other(format!(
+                "{} already exists; choose a new file",
+                dest.display()
+            )));
         }
         let path = dest.to_string_lossy().replace('\'', "''");
         let sql = format!("VACUUM INTO '{path}'");
@@ -167,7 +188,9 @@ fn sqlite_url_with_create(url: &str) -> String {
 
 /// The file path in a `sqlite://` URL.
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }

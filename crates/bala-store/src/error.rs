@@ -7,7 +7,11 @@ pub enum StoreError {
     #[error("unsupported database URL '{0}': use sqlite://<file> or postgres://…")]
     UnsupportedUrl(String),
     #[error("migration {version} ({name}) failed: {source}")]
-    Migration { version: i64, name: String, source: sqlx::Error },
+    Migration {
+        version: i64,
+        name: String,
+        source: sqlx::Error,
+    },
     #[error("migration {version} ({name}) was changed after it was applied to this database")]
     MigrationChanged { version: i64, name: String },
     #[error("the database was migrated by a newer Bala (version {0}); upgrade Bala")]
@@ -20,5 +24,6 @@ pub enum StoreError {
 
 /// True when the error is a violated UNIQUE or PRIMARY KEY constraint, in either database.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
 }

@@ -16,8 +16,8 @@ pub mod testing;
 pub mod time_fmt;
 
 pub use db::{redact as redact_url, Backend, Db, DbOptions, Tx};
-pub use query::{Sql, Value};
 pub use error::{is_unique_violation, StoreError};
+pub use query::{Sql, Value};
 pub use sqlx;
 pub use sqlx::any::AnyRow;
 pub use sqlx::Row;

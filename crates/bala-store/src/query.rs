@@ -57,7 +57,10 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(text: &str) -> Sql {
-        Sql { text: text.to_string(), args: Vec::new() }
+        Sql {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
     }
 
     /// Appends SQL text.
@@ -108,7 +111,10 @@ mod tests {
     #[test]
     fn numbers_placeholders_in_order() {
         let mut s = super::Sql::new("SELECT * FROM t WHERE a = ");
-        s.push_arg("x").push(" AND b IN (").push_list([1i64, 2]).push(")");
+        s.push_arg("x")
+            .push(" AND b IN (")
+            .push_list([1i64, 2])
+            .push(")");
         assert_eq!(s.text(), "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3)");
     }
 }

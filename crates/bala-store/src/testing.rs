@@ -75,18 +75,31 @@ async fn ensure_template(admin_url: &str, sets: &[&[Migration]]) -> String {
         // Build under a private name, then rename: a concurrent test process either
         // sees no template or a complete one.
         let tmp = format!("{name}_build_{}", random_suffix());
-        admin.execute(format!("CREATE DATABASE {tmp}").as_str()).await.expect("create template");
+        admin
+            .execute(format!("CREATE DATABASE {tmp}").as_str())
+            .await
+            .expect("create template");
         {
-            let db = Db::connect(&with_database(admin_url, &tmp), &DbOptions { max_connections: 2, ..Default::default() })
-                .await
-                .expect("connect template");
+            let db = Db::connect(
+                &with_database(admin_url, &tmp),
+                &DbOptions {
+                    max_connections: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("connect template");
             migrate::run(&db, sets).await.expect("migrate template");
             db.close().await;
         }
-        let renamed = admin.execute(format!("ALTER DATABASE {tmp} RENAME TO {name}").as_str()).await;
+        let renamed = admin
+            .execute(format!("ALTER DATABASE {tmp} RENAME TO {name}").as_str())
+            .await;
         if renamed.is_err() {
             // Another process won the race; its template is as good as ours.
-            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {tmp}").as_str()).await;
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS {tmp}").as_str())
+                .await;
         }
     }
     let _ = admin.close().await;
@@ -102,18 +115,28 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(format!("bala-test-{}", random_suffix()));
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite://{}/bala.db", dir.display());
-                let db = Db::connect(&url, &DbOptions::default()).await.expect("open sqlite");
+                let db = Db::connect(&url, &DbOptions::default())
+                    .await
+                    .expect("open sqlite");
                 migrate::run(&db, sets).await.expect("migrate sqlite");
-                TestDb { db, url, cleanup: Cleanup::Dir(dir) }
+                TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                }
             }
             Backend::Postgres => {
                 let admin_url = pg_admin_url();
                 let template = ensure_template(&admin_url, sets).await;
                 let name = format!("bala_test_{}", random_suffix());
-                let mut admin = AnyConnection::connect(&admin_url).await.expect("connect admin");
+                let mut admin = AnyConnection::connect(&admin_url)
+                    .await
+                    .expect("connect admin");
                 let mut attempt = 0;
                 loop {
-                    let r = admin.execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str()).await;
+                    let r = admin
+                        .execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
+                        .await;
                     match r {
                         Ok(_) => break,
                         // "source database is being accessed by other users": another
@@ -128,10 +151,20 @@ impl TestDb {
                 }
                 let _ = admin.close().await;
                 let url = with_database(&admin_url, &name);
-                let db = Db::connect(&url, &DbOptions { max_connections: 5, ..Default::default() })
-                    .await
-                    .expect("connect test database");
-                TestDb { db, url, cleanup: Cleanup::PgDatabase { admin_url, name } }
+                let db = Db::connect(
+                    &url,
+                    &DbOptions {
+                        max_connections: 5,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("connect test database");
+                TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::PgDatabase { admin_url, name },
+                }
             }
         }
     }
@@ -147,10 +180,18 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime; do the async work on a thread of its own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     rt.block_on(async {
                         let mut admin = AnyConnection::connect(&admin_url).await.ok()?;
-                        admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.ok()?;
+                        admin
+                            .execute(
+                                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                            )
+                            .await
+                            .ok()?;
                         admin.close().await.ok()
                     })
                 })
@@ -164,14 +205,17 @@ impl Drop for TestDb {
 pub async fn drop_stale_test_databases(admin_url: &str) -> Result<usize, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let mut admin = AnyConnection::connect(admin_url).await?;
-    let names: Vec<String> = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'bala\\_test\\_%'")
-        .fetch_all(&mut admin)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>(0))
-        .collect::<Result<_, _>>()?;
+    let names: Vec<String> =
+        sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'bala\\_test\\_%'")
+            .fetch_all(&mut admin)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
     for n in &names {
-        admin.execute(format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)").as_str()).await?;
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)").as_str())
+            .await?;
     }
     Ok(names.len())
 }

@@ -8,7 +8,9 @@ const STAMP: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 pub fn format(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(STAMP).expect("valid timestamp")
+    t.to_offset(time::UtcOffset::UTC)
+        .format(STAMP)
+        .expect("valid timestamp")
 }
 
 pub fn now() -> String {
@@ -16,7 +18,9 @@ pub fn now() -> String {
 }
 
 pub fn parse(s: &str) -> Option<OffsetDateTime> {
-    time::PrimitiveDateTime::parse(s, STAMP).ok().map(|p| p.assume_utc())
+    time::PrimitiveDateTime::parse(s, STAMP)
+        .ok()
+        .map(|p| p.assume_utc())
 }
 
 #[cfg(test)]

@@ -27,47 +27,97 @@ async fn audit_chain_detects_tampering(backend: Backend) {
     let mut tx = db.begin().await.unwrap();
     match backend {
         Backend::Sqlite => {
-            bala_store::sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await.unwrap();
-            bala_store::sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&mut *tx).await.unwrap();
+            bala_store::sqlx::query("DROP TRIGGER audit_log_no_update")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            bala_store::sqlx::query("DROP TRIGGER audit_log_no_delete")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
         }
         Backend::Postgres => {
-            bala_store::sqlx::query("DROP TRIGGER audit_log_no_change ON audit_log").execute(&mut *tx).await.unwrap();
+            bala_store::sqlx::query("DROP TRIGGER audit_log_no_change ON audit_log")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
         }
     }
-    bala_store::sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2").execute(&mut *tx).await.unwrap();
-    bala_store::sqlx::query("DELETE FROM audit_log WHERE seq = 4").execute(&mut *tx).await.unwrap();
+    bala_store::sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    bala_store::sqlx::query("DELETE FROM audit_log WHERE seq = 4")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let bad = audit::verify(db).await.unwrap();
     assert_eq!(bad.entries, 4);
     assert_eq!(
         bad.problems,
-        vec![Problem::Edited { seq: 2 }, Problem::Missing { from_seq: 4, to_seq: 4 }, Problem::BrokenLink { seq: 5 }]
+        vec![
+            Problem::Edited { seq: 2 },
+            Problem::Missing {
+                from_seq: 4,
+                to_seq: 4
+            },
+            Problem::BrokenLink { seq: 5 }
+        ]
     );
 
     let mut tx = db.begin().await.unwrap();
-    bala_store::sqlx::query("DELETE FROM audit_log WHERE seq = 5").execute(&mut *tx).await.unwrap();
+    bala_store::sqlx::query("DELETE FROM audit_log WHERE seq = 5")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let cut = audit::verify(db).await.unwrap();
-    assert!(cut.problems.contains(&Problem::Truncated { last_seq: 3, head_seq: 5 }), "{:?}", cut.problems);
+    assert!(
+        cut.problems.contains(&Problem::Truncated {
+            last_seq: 3,
+            head_seq: 5
+        }),
+        "{:?}",
+        cut.problems
+    );
 }
 
 async fn filters_and_pages(backend: Backend) {
     let t = TestDb::new(backend, &[MIGRATIONS]).await;
     let mut entries = Vec::new();
     for i in 0..30 {
-        let mut e = NewEntry::new(if i % 2 == 0 { "person.read" } else { "person.update" }, "person", Some(format!("{}", i % 3)));
+        let mut e = NewEntry::new(
+            if i % 2 == 0 {
+                "person.read"
+            } else {
+                "person.update"
+            },
+            "person",
+            Some(format!("{}", i % 3)),
+        );
         e.actor = if i < 10 { "a".into() } else { "b".into() };
         entries.push(e);
     }
     audit::record(&t.db, &entries).await.unwrap();
-    let f = audit::Filter { actor: Some("b".into()), action: Some("person.read".into()), ..Default::default() };
+    let f = audit::Filter {
+        actor: Some("b".into()),
+        action: Some("person.read".into()),
+        ..Default::default()
+    };
     let page1 = audit::list(&t.db, &f, None, 4).await.unwrap();
     assert_eq!(page1.len(), 4);
     assert!(page1.windows(2).all(|w| w[0].seq > w[1].seq));
-    let page2 = audit::list(&t.db, &f, Some(page1.last().unwrap().seq), 100).await.unwrap();
+    let page2 = audit::list(&t.db, &f, Some(page1.last().unwrap().seq), 100)
+        .await
+        .unwrap();
     assert_eq!(page1.len() + page2.len(), 10);
-    let count: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM audit_log").fetch_one(t.db.reader()).await.unwrap().get(0);
+    let count: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(t.db.reader())
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(count, 30);
 }
 

@@ -40,7 +40,9 @@ pub fn build(db: Db, config: Config, person_refs: Vec<PersonRef>) -> Router {
         .layer(from_fn(error::render_errors))
         .layer(from_fn_with_state(state.clone(), visitor::resolve))
         .layer(from_fn_with_state(state.clone(), ops::security_headers))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            64 * 1024 * 1024,
+        ))
         .with_state(state)
 }
 
@@ -50,9 +52,12 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -62,7 +67,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

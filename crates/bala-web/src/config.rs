@@ -48,7 +48,12 @@ pub fn load_or_create_secret(data_dir: &std::path::Path) -> std::io::Result<Vec<
     {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
         f.write_all(key.as_bytes())?;
     }
     #[cfg(not(unix))]

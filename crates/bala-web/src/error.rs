@@ -176,7 +176,11 @@ pub fn problem_response(info: &ErrorInfo, lang: Lang) -> Response {
     let errors = info
         .fields
         .iter()
-        .map(|f| ProblemField { field: f.field.clone(), code: f.code.to_string(), message: translated_field_error(tr, f) })
+        .map(|f| ProblemField {
+            field: f.field.clone(),
+            code: f.code.to_string(),
+            message: translated_field_error(tr, f),
+        })
         .collect();
     let detail = match (&info.detail, &info.reference) {
         (Some(d), _) => Some(d.clone()),
@@ -190,7 +194,11 @@ pub fn problem_response(info: &ErrorInfo, lang: Lang) -> Response {
         detail,
         errors,
     };
-    (info.status, [(header::CONTENT_TYPE, "application/problem+json")], serde_json::to_string(&body).unwrap_or_default())
+    (
+        info.status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
         .into_response()
 }
 

@@ -23,7 +23,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WebForm<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::BadRequest("the form could not be read".into()))?;
-        serde_urlencoded::from_bytes(&bytes).map(WebForm).map_err(|e| field_error(e.to_string(), "form", "err-form"))
+        serde_urlencoded::from_bytes(&bytes)
+            .map(WebForm)
+            .map_err(|e| field_error(e.to_string(), "form", "err-form"))
     }
 }
 

@@ -81,7 +81,11 @@ macro_rules! ftl {
     };
 }
 
-pub const SOURCES: [(Lang, &str); 3] = [(Lang::Kk, ftl!("kk")), (Lang::Ru, ftl!("ru")), (Lang::En, ftl!("en"))];
+pub const SOURCES: [(Lang, &str); 3] = [
+    (Lang::Kk, ftl!("kk")),
+    (Lang::Ru, ftl!("ru")),
+    (Lang::En, ftl!("en")),
+];
 
 struct Bundles {
     kk: FluentBundle<FluentResource>,
@@ -96,7 +100,8 @@ fn bundle(lang: Lang, src: &str) -> FluentBundle<FluentResource> {
     b.set_use_isolating(false);
     let res = FluentResource::try_new(src.to_string())
         .unwrap_or_else(|(_, errs)| panic!("{}: invalid Fluent file: {errs:?}", lang.code()));
-    b.add_resource(res).unwrap_or_else(|errs| panic!("{}: duplicate messages: {errs:?}", lang.code()));
+    b.add_resource(res)
+        .unwrap_or_else(|errs| panic!("{}: duplicate messages: {errs:?}", lang.code()));
     b
 }
 
@@ -141,7 +146,14 @@ impl Tr {
         translate(self.0, key, Some(&args))
     }
 
-    pub fn t2(&self, key: &str, n1: &str, v1: impl Into<FluentArg>, n2: &str, v2: impl Into<FluentArg>) -> String {
+    pub fn t2(
+        &self,
+        key: &str,
+        n1: &str,
+        v1: impl Into<FluentArg>,
+        n2: &str,
+        v2: impl Into<FluentArg>,
+    ) -> String {
         let mut args = FluentArgs::new();
         args.set(n1.to_string(), v1.into().0);
         args.set(n2.to_string(), v2.into().0);
@@ -215,7 +227,9 @@ impl From<usize> for FluentArg {
     }
 }
 
-const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 pub fn format_date(lang: Lang, iso: &str) -> String {
     let Ok(d) = bala_core::parse_date(iso.get(..10).unwrap_or(iso)) else {
@@ -223,14 +237,19 @@ pub fn format_date(lang: Lang, iso: &str) -> String {
     };
     match lang {
         Lang::Kk | Lang::Ru => format!("{:02}.{:02}.{}", d.day(), d.month() as u8, d.year()),
-        Lang::En => format!("{} {} {}", d.day(), MONTHS_EN[d.month() as usize - 1], d.year()),
+        Lang::En => format!(
+            "{} {} {}",
+            d.day(),
+            MONTHS_EN[d.month() as usize - 1],
+            d.year()
+        ),
     }
 }
 
 fn group(digits: &str, sep: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push_str(sep);
         }
         out.push(c);
@@ -289,7 +308,8 @@ mod tests {
 
     #[test]
     fn every_key_in_every_language() {
-        let sets: Vec<(Lang, BTreeSet<String>)> = SOURCES.iter().map(|(l, s)| (*l, keys(s))).collect();
+        let sets: Vec<(Lang, BTreeSet<String>)> =
+            SOURCES.iter().map(|(l, s)| (*l, keys(s))).collect();
         let all: BTreeSet<String> = sets.iter().flat_map(|(_, k)| k.iter().cloned()).collect();
         let mut missing = Vec::new();
         for (lang, set) in &sets {
@@ -330,7 +350,9 @@ mod tests {
                 for pat in [".t(\"", ".t1(\"", ".t2(\""] {
                     for part in text.split(pat).skip(1) {
                         if let Some(k) = part.split('"').next() {
-                            if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                            if !k.is_empty()
+                                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                            {
                                 used.insert(k.to_string());
                             }
                         }
@@ -339,7 +361,8 @@ mod tests {
                 // Error codes given to FieldError / ValidationErrors.
                 for part in text.split("\"err-").skip(1) {
                     if let Some(k) = part.split('"').next() {
-                        if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                        if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        {
                             used.insert(format!("err-{k}"));
                         }
                     }

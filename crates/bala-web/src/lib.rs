@@ -23,7 +23,11 @@ use bala_store::migrate::Migration;
 
 /// Every migration of every crate, in the order they apply.
 pub fn all_migrations() -> Vec<&'static [Migration]> {
-    vec![bala_store::migrate::MIGRATIONS, bala_access::MIGRATIONS, bala_registry::MIGRATIONS]
+    vec![
+        bala_store::migrate::MIGRATIONS,
+        bala_access::MIGRATIONS,
+        bala_registry::MIGRATIONS,
+    ]
 }
 
 /// Columns in pillar tables that hold a person id (re-pointed when records merge).

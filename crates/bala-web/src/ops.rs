@@ -15,7 +15,9 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             PrometheusBuilder::new()
-                .set_buckets(&[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+                .set_buckets(&[
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ])
                 .expect("valid buckets")
                 .install_recorder()
                 .expect("no other metrics recorder is installed")
@@ -26,7 +28,11 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 pub async fn healthz(State(app): State<AppState>) -> Response {
     match app.db.ping().await {
-        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok","database":"ok"}"#)
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok","database":"ok"}"#,
+        )
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
@@ -45,7 +51,11 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
     let (size, idle) = app.db.pool_stats();
     metrics::gauge!("bala_db_pool_connections").set(size as f64);
     metrics::gauge!("bala_db_pool_idle").set(idle as f64);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Logs and measures each request by its route pattern — never the raw path or
@@ -53,13 +63,23 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
 pub async fn observe(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     let secs = start.elapsed().as_secs_f64();
     metrics::counter!("bala_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.clone()).increment(1);
     metrics::histogram!("bala_http_request_duration_seconds", "method" => method.clone(), "route" => route.clone()).record(secs);
-    tracing::info!(method, route, status, ms = (secs * 1000.0).round() as u64, "request");
+    tracing::info!(
+        method,
+        route,
+        status,
+        ms = (secs * 1000.0).round() as u64,
+        "request"
+    );
     res
 }
 
@@ -80,7 +100,11 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     set(h, "cross-origin-opener-policy", "same-origin");
     if app.config.secure_cookies {
         set(h, "strict-transport-security", "max-age=31536000");
@@ -93,19 +117,37 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
 
 /// Assets compiled into the binary: Bala needs no CDN and no asset directory.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("bala.css", "text/css; charset=utf-8", include_bytes!("../static/bala.css")),
-    ("bala.js", "text/javascript; charset=utf-8", include_bytes!("../static/bala.js")),
-    ("favicon.svg", "image/svg+xml", include_bytes!("../static/favicon.svg")),
+    (
+        "bala.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../static/bala.css"),
+    ),
+    (
+        "bala.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/bala.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../static/favicon.svg"),
+    ),
 ];
 
 pub fn asset(name: &str) -> Option<(&'static str, &'static [u8])> {
-    ASSETS.iter().find(|(n, _, _)| *n == name).map(|(_, ct, b)| (*ct, *b))
+    ASSETS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, ct, b)| (*ct, *b))
 }
 
 pub async fn static_file(Path(name): Path<String>) -> Response {
     match asset(&name) {
         Some((ct, body)) => (
-            [(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=3600")],
+            [
+                (header::CONTENT_TYPE, ct),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
             body,
         )
             .into_response(),

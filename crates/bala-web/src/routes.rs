@@ -50,7 +50,10 @@ impl Default for RouteTable {
 
 impl RouteTable {
     pub fn new() -> Self {
-        RouteTable { router: Router::new(), specs: Vec::new() }
+        RouteTable {
+            router: Router::new(),
+            specs: Vec::new(),
+        }
     }
 
     fn add<H, T>(mut self, method: Method, path: &'static str, rule: Rule, handler: H) -> Self
@@ -64,16 +67,36 @@ impl RouteTable {
         self
     }
 
-    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, h: H) -> Self {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        rule: Rule,
+        h: H,
+    ) -> Self {
         self.add(Method::GET, path, rule, h)
     }
-    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, h: H) -> Self {
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        rule: Rule,
+        h: H,
+    ) -> Self {
         self.add(Method::POST, path, rule, h)
     }
-    pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, h: H) -> Self {
+    pub fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        rule: Rule,
+        h: H,
+    ) -> Self {
         self.add(Method::PUT, path, rule, h)
     }
-    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, rule: Rule, h: H) -> Self {
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        rule: Rule,
+        h: H,
+    ) -> Self {
         self.add(Method::DELETE, path, rule, h)
     }
 
@@ -93,18 +116,33 @@ impl RouteTable {
 }
 
 pub fn rules_of(specs: &[RouteSpec]) -> Rules {
-    specs.iter().map(|s| ((s.method.clone(), s.path.to_string()), s.rule)).collect()
+    specs
+        .iter()
+        .map(|s| ((s.method.clone(), s.path.to_string()), s.rule))
+        .collect()
 }
 
 /// The gate: runs before every routed handler.
 pub async fn enforce(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
-    let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
-    let rule = path.as_ref().and_then(|p| app.rules.get(&(method, p.clone()))).copied();
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let method = if req.method() == Method::HEAD {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
+    let rule = path
+        .as_ref()
+        .and_then(|p| app.rules.get(&(method, p.clone())))
+        .copied();
     let visitor = req.extensions().get::<Visitor>();
     let api = req.uri().path().starts_with("/api/");
     let decision = match (rule, visitor.and_then(|v| v.principal.as_ref())) {
-        (None, _) => Err(AppError::Internal(anyhow::anyhow!("route {path:?} has no access rule"))),
+        (None, _) => Err(AppError::Internal(anyhow::anyhow!(
+            "route {path:?} has no access rule"
+        ))),
         (Some(Rule::Public), _) => Ok(()),
         (Some(_), None) => Err(AppError::Unauthenticated),
         (Some(Rule::SignedIn), Some(_)) => Ok(()),
@@ -119,7 +157,11 @@ pub async fn enforce(State(app): State<AppState>, req: Request, next: Next) -> R
     match decision {
         Ok(()) => next.run(req).await,
         Err(AppError::Unauthenticated) if !api => {
-            let next_path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next_path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let q = serde_urlencoded::to_string([("next", next_path)]).unwrap_or_default();
             Redirect::to(&format!("/login?{q}")).into_response()
         }

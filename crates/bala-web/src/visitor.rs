@@ -35,10 +35,18 @@ impl Visitor {
         match &self.principal {
             Some(p) => Actor {
                 id: Some(p.user_id),
-                name: if p.token.is_some() { format!("{} (token)", p.username) } else { p.username.clone() },
+                name: if p.token.is_some() {
+                    format!("{} (token)", p.username)
+                } else {
+                    p.username.clone()
+                },
                 ip: self.ip.clone(),
             },
-            None => Actor { id: None, name: "anonymous".into(), ip: self.ip.clone() },
+            None => Actor {
+                id: None,
+                name: "anonymous".into(),
+                ip: self.ip.clone(),
+            },
         }
     }
 
@@ -61,17 +69,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 
 fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
     if trust_proxy {
-        if let Some(f) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        if let Some(f) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        {
             if let Some(first) = f.split(',').next() {
                 return Some(first.trim().to_string());
             }
         }
     }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 fn is_write(m: &Method) -> bool {
@@ -117,12 +136,23 @@ async fn resolve_inner(app: AppState, mut req: Request, next: Next) -> Result<Re
     }
 
     let lang = session_lang
-        .or_else(|| cookies::get(&headers, cookies::LANG).as_deref().and_then(Lang::parse))
-        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::negotiate))
+        .or_else(|| {
+            cookies::get(&headers, cookies::LANG)
+                .as_deref()
+                .and_then(Lang::parse)
+        })
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+        })
         .unwrap_or(Lang::Kk);
 
     let existing_csrf = cookies::get(&headers, cookies::CSRF).filter(|c| c.len() == 64);
-    let csrf_cookie = existing_csrf.clone().unwrap_or_else(|| bala_access::random_hex(32));
+    let csrf_cookie = existing_csrf
+        .clone()
+        .unwrap_or_else(|| bala_access::random_hex(32));
     let secret = app.config.secret_key.clone();
 
     req.extensions_mut().insert(lang);
@@ -161,8 +191,9 @@ async fn resolve_inner(app: AppState, mut req: Request, next: Next) -> Result<Re
         req = Request::from_parts(parts, Body::from(bytes));
     }
 
-    let flash = cookies::get(&headers, cookies::FLASH)
-        .filter(|f| !f.is_empty() && f.len() < 64 && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+    let flash = cookies::get(&headers, cookies::FLASH).filter(|f| {
+        !f.is_empty() && f.len() < 64 && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    });
     let visitor = Visitor {
         principal,
         lang,
@@ -179,10 +210,16 @@ async fn resolve_inner(app: AppState, mut req: Request, next: Next) -> Result<Re
         .iter()
         .any(|v| v.to_str().is_ok_and(|s| s.starts_with(cookies::FLASH)));
     if flash.is_some() && !sets_flash {
-        res.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::FLASH, app.config.secure_cookies));
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::clear(cookies::FLASH, app.config.secure_cookies),
+        );
     }
     if existing_csrf.is_none() {
-        res.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::CSRF, &csrf_cookie, None, app.config.secure_cookies));
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::set(cookies::CSRF, &csrf_cookie, None, app.config.secure_cookies),
+        );
     }
     Ok(res)
 }

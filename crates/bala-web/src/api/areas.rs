@@ -1,8 +1,8 @@
 use super::ApiQuery;
 use crate::error::{AppError, Problem};
+use crate::extract::WebPath as Path;
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
-use crate::extract::WebPath as Path;
 use axum::extract::State;
 use axum::Json;
 use bala_access::Action;
@@ -70,22 +70,45 @@ pub struct AreaParams {
 /// Areas: all of them, or the children of `parent`.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaParams),
     responses((status = 200, body = [AreaDto]), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(app): State<AppState>, ApiQuery(q): ApiQuery<AreaParams>) -> Result<Json<Vec<AreaDto>>, AppError> {
+pub async fn list(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<AreaParams>,
+) -> Result<Json<Vec<AreaDto>>, AppError> {
     if let Some(d) = &q.on {
         if bala_core::parse_date(d).is_err() {
-            return Err(bala_core::ValidationErrors::single(bala_core::FieldError::new("on", "err-date", "not a date in the form YYYY-MM-DD")).into());
+            return Err(
+                bala_core::ValidationErrors::single(bala_core::FieldError::new(
+                    "on",
+                    "err-date",
+                    "not a date in the form YYYY-MM-DD",
+                ))
+                .into(),
+            );
         }
     }
     let all = match &q.parent {
         Some(p) => areas::children(&app.db, p).await?,
         None => areas::all(&app.db).await?,
     };
-    Ok(Json(all.into_iter().filter(|a| q.on.as_deref().is_none_or(|d| a.is_valid_on(d))).map(Into::into).collect()))
+    Ok(Json(
+        all.into_iter()
+            .filter(|a| q.on.as_deref().is_none_or(|d| a.is_valid_on(d)))
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// One area by KATO code.
 #[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "areas", params(("code" = String, Path, description = "KATO code")),
     responses((status = 200, body = AreaDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<AreaDto>, AppError> {
-    Ok(Json(areas::get(&app.db, &code).await?.ok_or(AppError::NotFound)?.into()))
+pub async fn get(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<AreaDto>, AppError> {
+    Ok(Json(
+        areas::get(&app.db, &code)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .into(),
+    ))
 }

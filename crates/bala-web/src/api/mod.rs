@@ -8,8 +8,8 @@ mod people;
 use crate::error::{AppError, Problem, ProblemField};
 use crate::routes::{RouteTable, Rule};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -28,7 +28,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -60,7 +63,11 @@ impl Modify for BearerAuth {
 pub struct ApiDoc;
 
 async fn openapi_json() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], ApiDoc::openapi().to_pretty_json().unwrap_or_default()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ApiDoc::openapi().to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
 }
 
 /// A JSON body whose parse errors become problem documents naming the field.
@@ -75,7 +82,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
         if !is_json {
-            return Err(AppError::BadRequest("send the body as application/json".into()));
+            return Err(AppError::BadRequest(
+                "send the body as application/json".into(),
+            ));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
@@ -86,12 +95,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Deserialises, turning serde's message into a field error.
-fn serde_path_to_error<'de, T: DeserializeOwned>(de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>) -> Result<T, AppError> {
+fn serde_path_to_error<'de, T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, AppError> {
     T::deserialize(de).map_err(|e| {
         let msg = e.to_string();
         // serde names the field in backquotes: "missing field `x`", "unknown field `x`".
         let field = msg.split('`').nth(1).unwrap_or("body").to_string();
-        AppError::Validation(bala_core::ValidationErrors::single(bala_core::FieldError::new(field, "err-json", msg)))
+        AppError::Validation(bala_core::ValidationErrors::single(
+            bala_core::FieldError::new(field, "err-json", msg),
+        ))
     })
 }
 
@@ -105,7 +118,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         serde_urlencoded::from_str(q).map(ApiQuery).map_err(|e| {
             let msg = e.to_string();
             let field = msg.split('`').nth(1).unwrap_or("query").to_string();
-            AppError::Validation(bala_core::ValidationErrors::single(bala_core::FieldError::new(field, "err-query", msg)))
+            AppError::Validation(bala_core::ValidationErrors::single(
+                bala_core::FieldError::new(field, "err-query", msg),
+            ))
         })
     }
 }

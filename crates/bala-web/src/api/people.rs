@@ -1,9 +1,9 @@
 use super::{ApiJson, ApiQuery};
 use crate::error::{AppError, Problem};
+use crate::extract::WebPath as Path;
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
-use crate::extract::WebPath as Path;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,11 @@ pub fn routes() -> RouteTable {
         .post("/api/v1/people", Rule::Can(Action::EditPeople), create)
         .get("/api/v1/people/{id}", Rule::Can(Action::ViewPeople), get)
         .put("/api/v1/people/{id}", Rule::Can(Action::EditPeople), update)
-        .get("/api/v1/people/{id}/relations", Rule::Can(Action::ViewPeople), relations)
+        .get(
+            "/api/v1/people/{id}/relations",
+            Rule::Can(Action::ViewPeople),
+            relations,
+        )
 }
 
 /// A person in the register.
@@ -157,13 +161,20 @@ pub struct SearchParams {
 }
 
 fn ctx<'a>(v: &'a Visitor, actor: &'a bala_store::audit::Actor) -> Result<Ctx<'a>, AppError> {
-    Ok(Ctx { actor, scope: &v.principal()?.scope })
+    Ok(Ctx {
+        actor,
+        scope: &v.principal()?.scope,
+    })
 }
 
 /// Search the register within your areas.
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", params(SearchParams),
     responses((status = 200, body = PersonPage), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(app): State<AppState>, v: Visitor, ApiQuery(p): ApiQuery<SearchParams>) -> Result<Json<PersonPage>, AppError> {
+pub async fn list(
+    State(app): State<AppState>,
+    v: Visitor,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<PersonPage>, AppError> {
     let actor = v.actor();
     let s = Search {
         q: p.q,
@@ -176,15 +187,26 @@ pub async fn list(State(app): State<AppState>, v: Visitor, ApiQuery(p): ApiQuery
         per_page: p.per_page,
     };
     let r = people::search(&app.db, ctx(&v, &actor)?, &s).await?;
-    Ok(Json(PersonPage { total: r.total, page: r.page, per_page: r.per_page, items: r.items.into_iter().map(Into::into).collect() }))
+    Ok(Json(PersonPage {
+        total: r.total,
+        page: r.page,
+        per_page: r.per_page,
+        items: r.items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// One person (404 when absent or outside your areas).
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path, description = "Record number")),
     responses((status = 200, body = PersonDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>) -> Result<Json<PersonDto>, AppError> {
+pub async fn get(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+) -> Result<Json<PersonDto>, AppError> {
     let actor = v.actor();
-    Ok(Json(people::get(&app.db, ctx(&v, &actor)?, id).await?.into()))
+    Ok(Json(
+        people::get(&app.db, ctx(&v, &actor)?, id).await?.into(),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -207,7 +229,11 @@ pub struct DuplicatesProblem {
 #[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = PersonBody,
     responses((status = 201, body = Created), (status = 409, body = DuplicatesProblem),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create(State(app): State<AppState>, v: Visitor, ApiJson(body): ApiJson<PersonBody>) -> Result<Response, AppError> {
+pub async fn create(
+    State(app): State<AppState>,
+    v: Visitor,
+    ApiJson(body): ApiJson<PersonBody>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     match people::create(&app.db, ctx(&v, &actor)?, &body.input(), body.confirm_new).await? {
         CreateOutcome::Created(id) => Ok((
@@ -224,7 +250,12 @@ pub async fn create(State(app): State<AppState>, v: Visitor, ApiJson(body): ApiJ
                 status: 409,
                 duplicates: d.into_iter().map(Into::into).collect(),
             };
-            Ok((StatusCode::CONFLICT, [(header::CONTENT_TYPE, "application/problem+json")], Json(body)).into_response())
+            Ok((
+                StatusCode::CONFLICT,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                Json(body),
+            )
+                .into_response())
         }
     }
 }
@@ -235,22 +266,27 @@ pub async fn create(State(app): State<AppState>, v: Visitor, ApiJson(body): ApiJ
     responses((status = 200, body = PersonDto), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, ApiJson(body): ApiJson<PersonBody>) -> Result<Json<PersonDto>, AppError> {
+pub async fn update(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<PersonBody>,
+) -> Result<Json<PersonDto>, AppError> {
     let actor = v.actor();
     let ctx = ctx(&v, &actor)?;
     people::fetch_in_scope(&app.db, ctx.scope, id).await?;
     let Some(version) = body.version else {
-        return Err(AppError::Validation(bala_core::ValidationErrors::single(bala_core::FieldError::new(
-            "version",
-            "err-required",
-            "send the version you read",
-        ))));
+        return Err(AppError::Validation(bala_core::ValidationErrors::single(
+            bala_core::FieldError::new("version", "err-required", "send the version you read"),
+        )));
     };
     match people::update(&app.db, ctx, id, version, &body.input()).await {
         Err(RegistryError::Conflict) => return Err(AppError::Conflict("err-conflict".into())),
         other => other?,
     }
-    Ok(Json(people::fetch_in_scope(&app.db, ctx.scope, id).await?.into()))
+    Ok(Json(
+        people::fetch_in_scope(&app.db, ctx.scope, id).await?.into(),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -265,10 +301,22 @@ pub struct RelationDto {
 /// Relatives of a person within your areas.
 #[utoipa::path(get, path = "/api/v1/people/{id}/relations", tag = "people", params(("id" = i64, Path, description = "Record number")),
     responses((status = 200, body = [RelationDto]), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn relations(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>) -> Result<Json<Vec<RelationDto>>, AppError> {
+pub async fn relations(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<RelationDto>>, AppError> {
     let actor = v.actor();
     let ctx = ctx(&v, &actor)?;
     people::get(&app.db, ctx, id).await?;
     let rels = households::relations(&app.db, ctx.scope, id).await?;
-    Ok(Json(rels.into_iter().map(|r| RelationDto { kind: r.kind, inverse: r.inverse, person: r.related.into() }).collect()))
+    Ok(Json(
+        rels.into_iter()
+            .map(|r| RelationDto {
+                kind: r.kind,
+                inverse: r.inverse,
+                person: r.related.into(),
+            })
+            .collect(),
+    ))
 }

@@ -3,16 +3,16 @@
 use super::people::area_options;
 use super::{redirect_with_flash, render, Chrome};
 use crate::error::{translated_field_error, AppError};
+use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
 use askama::Template;
-use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use bala_access::users::{self, NewUser};
-use bala_access::{Action, AccessError, Role};
+use bala_access::{AccessError, Action, Role};
 use bala_core::{AreaCode, ValidationErrors};
 use bala_registry::areas;
 use bala_store::audit;
@@ -52,7 +52,12 @@ struct ListPage {
 }
 
 async fn scope_label(app: &AppState, scope: &[AreaCode], lang: &str) -> Result<String, AppError> {
-    Ok(areas::scope_areas(&app.db, scope).await?.iter().map(|a| a.name(lang).to_string()).collect::<Vec<_>>().join(", "))
+    Ok(areas::scope_areas(&app.db, scope)
+        .await?
+        .iter()
+        .map(|a| a.name(lang).to_string())
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 async fn list(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Response, AppError> {
@@ -67,7 +72,10 @@ async fn list(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Respo
             disabled: u.disabled,
         });
     }
-    render(&ListPage { c: Chrome::new(&v, "users", &uri), users: rows })
+    render(&ListPage {
+        c: Chrome::new(&v, "users", &uri),
+        users: rows,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -120,10 +128,22 @@ async fn form_page(
     errors: Option<&ValidationErrors>,
 ) -> Result<FormPage, AppError> {
     let c = Chrome::new(v, "users", uri);
-    let errors = errors.map(|e| e.0.iter().map(|x| (x.field.clone(), translated_field_error(c.tr, x))).collect()).unwrap_or_default();
+    let errors = errors
+        .map(|e| {
+            e.0.iter()
+                .map(|x| (x.field.clone(), translated_field_error(c.tr, x)))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(FormPage {
-        title: if editing.is_some() { "user-edit" } else { "user-new" },
-        action: editing.map(|(id, _)| format!("/admin/users/{id}")).unwrap_or_else(|| "/admin/users".into()),
+        title: if editing.is_some() {
+            "user-edit"
+        } else {
+            "user-new"
+        },
+        action: editing
+            .map(|(id, _)| format!("/admin/users/{id}"))
+            .unwrap_or_else(|| "/admin/users".into()),
         editing: editing.is_some(),
         disabled: editing.is_some_and(|(_, d)| d),
         f: FormView {
@@ -140,11 +160,26 @@ async fn form_page(
 }
 
 /// Parses role and scope from the form, checking the area exists.
-async fn role_and_scope(app: &AppState, f: &UserForm) -> Result<(Role, Vec<AreaCode>), ValidationErrors> {
+async fn role_and_scope(
+    app: &AppState,
+    f: &UserForm,
+) -> Result<(Role, Vec<AreaCode>), ValidationErrors> {
     let mut e = ValidationErrors::new();
-    let role = f.role.parse::<Role>().map_err(|m| e.push("role", "err-role", m)).ok();
+    let role = f
+        .role
+        .parse::<Role>()
+        .map_err(|m| e.push("role", "err-role", m))
+        .ok();
     let scope = match AreaCode::parse(&f.scope) {
-        Ok(a) if areas::get(&app.db, a.as_str()).await.ok().flatten().is_some() => Some(a),
+        Ok(a)
+            if areas::get(&app.db, a.as_str())
+                .await
+                .ok()
+                .flatten()
+                .is_some() =>
+        {
+            Some(a)
+        }
         _ => {
             e.push("scope", "err-area-unknown", "choose an existing area");
             None
@@ -159,45 +194,88 @@ fn rerender(page: FormPage) -> Result<Response, AppError> {
 }
 
 async fn new_form(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Response, AppError> {
-    let f = UserForm { role: Role::HealthWorker.code().into(), ..Default::default() };
+    let f = UserForm {
+        role: Role::HealthWorker.code().into(),
+        ..Default::default()
+    };
     render(&form_page(&app, &v, &uri, None, &f, None).await?)
 }
 
-async fn create(State(app): State<AppState>, v: Visitor, uri: Uri, Form(f): Form<UserForm>) -> Result<Response, AppError> {
+async fn create(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Form(f): Form<UserForm>,
+) -> Result<Response, AppError> {
     let (role, scope) = match role_and_scope(&app, &f).await {
         Ok(x) => x,
         Err(e) => return rerender(form_page(&app, &v, &uri, None, &f, Some(&e)).await?),
     };
-    let new = NewUser { username: f.username.clone(), display_name: f.display_name.clone(), password: f.password.clone(), role, scope };
+    let new = NewUser {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        password: f.password.clone(),
+        role,
+        scope,
+    };
     match users::create(&app.db, &v.actor(), &new).await {
-        Ok(id) => Ok(redirect_with_flash(&format!("/admin/users/{id}"), "flash-user-created", app.config.secure_cookies)),
-        Err(AccessError::Validation(e)) => rerender(form_page(&app, &v, &uri, None, &f, Some(&e)).await?),
+        Ok(id) => Ok(redirect_with_flash(
+            &format!("/admin/users/{id}"),
+            "flash-user-created",
+            app.config.secure_cookies,
+        )),
+        Err(AccessError::Validation(e)) => {
+            rerender(form_page(&app, &v, &uri, None, &f, Some(&e)).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn show(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>) -> Result<Response, AppError> {
+async fn show(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let u = users::get(&app.db, id).await?;
     let f = UserForm {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         role: u.role.code().into(),
-        scope: u.scope.first().map(|a| a.as_str().to_string()).unwrap_or_default(),
+        scope: u
+            .scope
+            .first()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default(),
         password: String::new(),
     };
     render(&form_page(&app, &v, &uri, Some((id, u.disabled)), &f, None).await?)
 }
 
-async fn update(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>, Form(mut f): Form<UserForm>) -> Result<Response, AppError> {
+async fn update(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Form(mut f): Form<UserForm>,
+) -> Result<Response, AppError> {
     let u = users::get(&app.db, id).await?;
     f.username = u.username.clone();
     let (role, scope) = match role_and_scope(&app, &f).await {
         Ok(x) => x,
-        Err(e) => return rerender(form_page(&app, &v, &uri, Some((id, u.disabled)), &f, Some(&e)).await?),
+        Err(e) => {
+            return rerender(form_page(&app, &v, &uri, Some((id, u.disabled)), &f, Some(&e)).await?)
+        }
     };
     match users::update(&app.db, &v.actor(), id, &f.display_name, role, &scope).await {
-        Ok(()) => Ok(redirect_with_flash(&format!("/admin/users/{id}"), "flash-user-saved", app.config.secure_cookies)),
-        Err(AccessError::Validation(e)) => rerender(form_page(&app, &v, &uri, Some((id, u.disabled)), &f, Some(&e)).await?),
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/admin/users/{id}"),
+            "flash-user-saved",
+            app.config.secure_cookies,
+        )),
+        Err(AccessError::Validation(e)) => {
+            rerender(form_page(&app, &v, &uri, Some((id, u.disabled)), &f, Some(&e)).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -207,9 +285,18 @@ struct PasswordForm {
     password: String,
 }
 
-async fn set_password(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(f): Form<PasswordForm>) -> Result<Response, AppError> {
+async fn set_password(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
     users::set_password(&app.db, &v.actor(), id, &f.password).await?;
-    Ok(redirect_with_flash(&format!("/admin/users/{id}"), "flash-password-set", app.config.secure_cookies))
+    Ok(redirect_with_flash(
+        &format!("/admin/users/{id}"),
+        "flash-password-set",
+        app.config.secure_cookies,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -217,14 +304,33 @@ struct DisableForm {
     disabled: String,
 }
 
-async fn set_disabled(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(f): Form<DisableForm>) -> Result<Response, AppError> {
+async fn set_disabled(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<DisableForm>,
+) -> Result<Response, AppError> {
     let disable = f.disabled == "yes";
     if disable && v.principal()?.user_id == id {
-        return Err(AppError::Validation(ValidationErrors::single(bala_core::FieldError::new("disabled", "err-disable-self", "you cannot disable your own account"))));
+        return Err(AppError::Validation(ValidationErrors::single(
+            bala_core::FieldError::new(
+                "disabled",
+                "err-disable-self",
+                "you cannot disable your own account",
+            ),
+        )));
     }
     users::set_disabled(&app.db, &v.actor(), id, disable).await?;
-    let flash = if disable { "flash-user-disabled" } else { "flash-user-enabled" };
-    Ok(redirect_with_flash(&format!("/admin/users/{id}"), flash, app.config.secure_cookies))
+    let flash = if disable {
+        "flash-user-disabled"
+    } else {
+        "flash-user-enabled"
+    };
+    Ok(redirect_with_flash(
+        &format!("/admin/users/{id}"),
+        flash,
+        app.config.secure_cookies,
+    ))
 }
 
 // ---- audit ------------------------------------------------------------------------
@@ -270,10 +376,28 @@ struct AuditPage {
 }
 
 const KNOWN_ACTIONS: &[&str] = &[
-    "person.read", "person.search", "person.create", "person.update", "person.merge", "person.history",
-    "person.link", "person.unlink", "person.household", "household.create", "household.read",
-    "login", "login.failure", "logout", "user.create", "user.update", "user.password", "user.disable",
-    "user.enable", "token.create", "token.revoke", "area.load",
+    "person.read",
+    "person.search",
+    "person.create",
+    "person.update",
+    "person.merge",
+    "person.history",
+    "person.link",
+    "person.unlink",
+    "person.household",
+    "household.create",
+    "household.read",
+    "login",
+    "login.failure",
+    "logout",
+    "user.create",
+    "user.update",
+    "user.password",
+    "user.disable",
+    "user.enable",
+    "token.create",
+    "token.revoke",
+    "area.load",
 ];
 
 fn record_link(record_type: &str, id: &str) -> Option<String> {
@@ -291,12 +415,21 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-async fn audit_page(State(app): State<AppState>, v: Visitor, uri: Uri, Query(q): Query<AuditQuery>) -> Result<Response, AppError> {
+async fn audit_page(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
     let c = Chrome::new(&v, "audit", &uri);
     let mut errors = vec![];
     for (name, val) in [("from", &q.from), ("to", &q.to)] {
         if !val.is_empty() && bala_core::parse_date(val).is_err() {
-            errors.push(format!("{}: {}", c.t(&format!("audit-{name}")), c.t("err-date")));
+            errors.push(format!(
+                "{}: {}",
+                c.t(&format!("audit-{name}")),
+                c.t("err-date")
+            ));
         }
     }
     let filter = audit::Filter {
@@ -304,7 +437,11 @@ async fn audit_page(State(app): State<AppState>, v: Visitor, uri: Uri, Query(q):
         action: opt(&q.action),
         record_type: opt(&q.record_type),
         record_id: opt(&q.record_id),
-        from: if errors.is_empty() { opt(&q.from) } else { None },
+        from: if errors.is_empty() {
+            opt(&q.from)
+        } else {
+            None
+        },
         to: if errors.is_empty() { opt(&q.to) } else { None },
     };
     const PAGE: i64 = 100;
@@ -319,14 +456,24 @@ async fn audit_page(State(app): State<AppState>, v: Visitor, uri: Uri, Query(q):
             ("from", &q.from),
             ("to", &q.to),
         ];
-        let mut qs: Vec<(&str, String)> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, (*v).clone())).collect();
+        let mut qs: Vec<(&str, String)> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (*k, (*v).clone()))
+            .collect();
         qs.push(("before", last.to_string()));
-        format!("/admin/audit?{}", serde_urlencoded::to_string(qs).unwrap_or_default())
+        format!(
+            "/admin/audit?{}",
+            serde_urlencoded::to_string(qs).unwrap_or_default()
+        )
     });
     let rows = entries
         .into_iter()
         .map(|e| AuditRow {
-            link: e.record_id.as_deref().and_then(|id| record_link(&e.record_type, id)),
+            link: e
+                .record_id
+                .as_deref()
+                .and_then(|id| record_link(&e.record_type, id)),
             seq: e.seq,
             at: e.at,
             actor: e.actor,
@@ -337,5 +484,12 @@ async fn audit_page(State(app): State<AppState>, v: Visitor, uri: Uri, Query(q):
             details: e.details,
         })
         .collect();
-    render(&AuditPage { c, f: q, errors, entries: rows, older, known_actions: KNOWN_ACTIONS })
+    render(&AuditPage {
+        c,
+        f: q,
+        errors,
+        entries: rows,
+        older,
+        known_actions: KNOWN_ACTIONS,
+    })
 }

@@ -2,11 +2,11 @@
 
 use super::{render, Chrome};
 use crate::error::AppError;
+use crate::extract::WebPath as Path;
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
 use askama::Template;
-use crate::extract::WebPath as Path;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
@@ -48,12 +48,25 @@ async fn root(state: State<AppState>, v: Visitor, uri: Uri) -> Result<Response, 
     show(state, v, uri, Path(bala_core::kato::REPUBLIC.to_string())).await
 }
 
-async fn show(State(app): State<AppState>, v: Visitor, uri: Uri, Path(code): Path<String>) -> Result<Response, AppError> {
+async fn show(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
     let lang = v.lang.code();
-    let area = areas::get(&app.db, &code).await?.ok_or(AppError::NotFound)?;
-    let crumbs = areas::ancestors(&app.db, &code).await?.iter().map(|a| (a.code.clone(), a.name(lang).to_string())).collect();
+    let area = areas::get(&app.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let crumbs = areas::ancestors(&app.db, &code)
+        .await?
+        .iter()
+        .map(|a| (a.code.clone(), a.name(lang).to_string()))
+        .collect();
     let split_from = match &area.split_from {
-        Some(s) => areas::get(&app.db, s).await?.map(|a| (a.code.clone(), a.name(lang).to_string())),
+        Some(s) => areas::get(&app.db, s)
+            .await?
+            .map(|a| (a.code.clone(), a.name(lang).to_string())),
         None => None,
     };
     let children = areas::children(&app.db, &code)

@@ -1,13 +1,13 @@
 //! Signing in and out.
 
 use super::{render, safe_next, Chrome};
+use crate::cookies;
 use crate::error::AppError;
+use crate::extract::{WebForm as Form, WebQuery as Query};
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
-use crate::cookies;
 use askama::Template;
-use crate::extract::{WebForm as Form, WebQuery as Query};
 use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -36,11 +36,20 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(v: Visitor, uri: Uri, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+async fn login_page(
+    v: Visitor,
+    uri: Uri,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
     if v.principal.is_some() {
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
-    render(&LoginPage { c: Chrome::new(&v, "login", &uri), next: safe_next(q.next.as_deref()), username: String::new(), error: None })
+    render(&LoginPage {
+        c: Chrome::new(&v, "login", &uri),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -52,20 +61,35 @@ struct LoginForm {
 
 /// Checks the password. The same answer, in about the same time, whether the
 /// username is unknown, disabled, or the password is wrong: no enumeration.
-async fn login(State(app): State<AppState>, v: Visitor, uri: Uri, Form(f): Form<LoginForm>) -> Result<Response, AppError> {
+async fn login(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, AppError> {
     let db = &app.db;
     let ip = v.ip.as_deref();
     let again = |error: &'static str, status: StatusCode| -> Result<Response, AppError> {
-        let page = LoginPage { c: Chrome::new(&v, "login", &uri), next: safe_next(f.next.as_deref()), username: f.username.clone(), error: Some(error) };
+        let page = LoginPage {
+            c: Chrome::new(&v, "login", &uri),
+            next: safe_next(f.next.as_deref()),
+            username: f.username.clone(),
+            error: Some(error),
+        };
         Ok((status, Html(page.render()?)).into_response())
     };
     if throttle::is_throttled(db, &f.username, ip).await? {
         return again("login-throttled", StatusCode::TOO_MANY_REQUESTS);
     }
     let found = users::find_by_username(db, &f.username).await?;
-    let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
+    let hash = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| password::dummy_hash().to_string());
     let pw = f.password.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash)).await.map_err(|e| AppError::Internal(e.into()))?;
+    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     let user = match found {
         Some((u, _)) if ok && !u.disabled => u,
         _ => {
@@ -79,16 +103,26 @@ async fn login(State(app): State<AppState>, v: Visitor, uri: Uri, Form(f): Form<
     };
     throttle::clear(db, &user.username).await?;
     let token = sessions::create(db, user.id, ip).await?;
-    let actor = bala_store::audit::Actor { id: Some(user.id), name: user.username.clone(), ip: v.ip.clone() };
+    let actor = bala_store::audit::Actor {
+        id: Some(user.id),
+        name: user.username.clone(),
+        ip: v.ip.clone(),
+    };
     audit::record(db, &[NewEntry::by(&actor, "login", "user", user.id)]).await?;
     let mut r = Redirect::to(&safe_next(f.next.as_deref())).into_response();
     let secure = app.config.secure_cookies;
     let h = r.headers_mut();
-    h.append(header::SET_COOKIE, cookies::set(cookies::SESSION, &token, None, secure));
+    h.append(
+        header::SET_COOKIE,
+        cookies::set(cookies::SESSION, &token, None, secure),
+    );
     // A new CSRF cookie with the new session: tokens from before login stop working.
     h.append(header::SET_COOKIE, cookies::clear(cookies::CSRF, secure));
     if let Some(lang) = &user.lang {
-        h.append(header::SET_COOKIE, cookies::set(cookies::LANG, lang, Some(365 * 24 * 3600), secure));
+        h.append(
+            header::SET_COOKIE,
+            cookies::set(cookies::LANG, lang, Some(365 * 24 * 3600), secure),
+        );
     }
     Ok(r)
 }
@@ -98,11 +132,17 @@ async fn logout(State(app): State<AppState>, v: Visitor) -> Result<Response, App
         sessions::delete(&app.db, token).await?;
     }
     if let Some(p) = &v.principal {
-        audit::record(&app.db, &[NewEntry::by(&v.actor(), "logout", "user", p.user_id)]).await?;
+        audit::record(
+            &app.db,
+            &[NewEntry::by(&v.actor(), "logout", "user", p.user_id)],
+        )
+        .await?;
     }
     let secure = app.config.secure_cookies;
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::SESSION, secure));
-    r.headers_mut().append(header::SET_COOKIE, cookies::clear(cookies::CSRF, secure));
+    r.headers_mut()
+        .append(header::SET_COOKIE, cookies::clear(cookies::SESSION, secure));
+    r.headers_mut()
+        .append(header::SET_COOKIE, cookies::clear(cookies::CSRF, secure));
     Ok(r)
 }

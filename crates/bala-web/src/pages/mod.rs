@@ -8,13 +8,13 @@ mod auth;
 mod people;
 
 use crate::error::{AppError, ErrorInfo};
+use crate::extract::WebForm as Form;
 use crate::i18n::{Lang, Tr};
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
 use crate::{cookies, ops};
 use askama::Template;
-use crate::extract::WebForm as Form;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -82,7 +82,10 @@ impl Chrome {
             lang: v.lang,
             user: v.principal.clone(),
             csrf: v.csrf.clone(),
-            path: uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+            path: uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
             nav,
             flash: v.flash.clone(),
         }
@@ -121,11 +124,15 @@ impl Chrome {
     }
     /// Whether the user's role allows an action (by its name in `bala_access::Action`).
     pub fn can(&self, action: &str) -> bool {
-        let a = action_named(action).unwrap_or_else(|| panic!("unknown action {action} in a template"));
+        let a =
+            action_named(action).unwrap_or_else(|| panic!("unknown action {action} in a template"));
         self.user.as_ref().is_some_and(|u| can(u, a))
     }
     pub fn user_name(&self) -> String {
-        self.user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default()
+        self.user
+            .as_ref()
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
     }
     pub fn pillars(&self) -> Vec<(&'static str, &'static str, &'static str)> {
         PILLARS
@@ -155,7 +162,10 @@ pub fn render(t: &impl Template) -> Result<Response, AppError> {
 /// A redirect after a successful POST, carrying a message for the next page.
 pub fn redirect_with_flash(to: &str, flash_key: &str, secure: bool) -> Response {
     let mut r = Redirect::to(to).into_response();
-    r.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::FLASH, flash_key, Some(60), secure));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(cookies::FLASH, flash_key, Some(60), secure),
+    );
     r
 }
 
@@ -191,14 +201,19 @@ pub fn error_page(info: &ErrorInfo, lang: Lang) -> Response {
             flash: None,
         },
         key: info.key,
-        fields: info.fields.iter().map(|f| (f.field.clone(), crate::error::translated_field_error(tr, f))).collect(),
+        fields: info
+            .fields
+            .iter()
+            .map(|f| (f.field.clone(), crate::error::translated_field_error(tr, f)))
+            .collect(),
         detail: info.detail.clone(),
         reference: info.reference.clone(),
     };
     let body = page.render().unwrap_or_else(|_| tr.t(info.key));
     let mut res = (info.status, Html(body)).into_response();
     if info.status == StatusCode::UNAUTHORIZED {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     res
 }
@@ -226,16 +241,37 @@ async fn home(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Respo
     let p = v.principal()?.clone();
     let c = Chrome::new(&v, "home", &uri);
     let areas = bala_registry::areas::scope_areas(&app.db, &p.scope).await?;
-    let scope_names = areas.iter().map(|a| c.area(a)).collect::<Vec<_>>().join(", ");
+    let scope_names = areas
+        .iter()
+        .map(|a| c.area(a))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut tiles = Vec::new();
     if can(&p, Action::ViewPeople) {
         let counts = bala_registry::people::counts_in_scope(&app.db, &p.scope).await?;
-        tiles.push(Tile { href: "/people", value: c.num(&counts.people), label: "home-people" });
-        tiles.push(Tile { href: "/people?age=child", value: c.num(&counts.children), label: "home-children" });
+        tiles.push(Tile {
+            href: "/people",
+            value: c.num(&counts.people),
+            label: "home-people",
+        });
+        tiles.push(Tile {
+            href: "/people?age=child",
+            value: c.num(&counts.children),
+            label: "home-children",
+        });
     }
     let areas_inside = bala_registry::areas::count_inside(&app.db, &p.scope).await?;
-    tiles.push(Tile { href: "/areas", value: c.num(&areas_inside), label: "home-areas" });
-    render(&Home { role_key: format!("role-{}", p.role.code().replace('_', "-")), scope_names, tiles, c })
+    tiles.push(Tile {
+        href: "/areas",
+        value: c.num(&areas_inside),
+        label: "home-areas",
+    });
+    render(&Home {
+        role_key: format!("role-{}", p.role.code().replace('_', "-")),
+        scope_names,
+        tiles,
+        c,
+    })
 }
 
 #[derive(Deserialize)]
@@ -246,15 +282,25 @@ struct LangForm {
 
 /// Switches the interface language, remembers it (cookie, and the account when
 /// signed in), and returns to the page.
-async fn set_language(State(app): State<AppState>, v: Visitor, Form(f): Form<LangForm>) -> Result<Response, AppError> {
-    let lang = Lang::parse(&f.lang).ok_or_else(|| AppError::BadRequest("lang must be kk, ru or en".into()))?;
+async fn set_language(
+    State(app): State<AppState>,
+    v: Visitor,
+    Form(f): Form<LangForm>,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(&f.lang)
+        .ok_or_else(|| AppError::BadRequest("lang must be kk, ru or en".into()))?;
     if let Some(p) = &v.principal {
         bala_access::users::set_lang(&app.db, p.user_id, lang.code()).await?;
     }
     let mut r = Redirect::to(&safe_next(f.next.as_deref())).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        cookies::set(cookies::LANG, lang.code(), Some(365 * 24 * 3600), app.config.secure_cookies),
+        cookies::set(
+            cookies::LANG,
+            lang.code(),
+            Some(365 * 24 * 3600),
+            app.config.secure_cookies,
+        ),
     );
     Ok(r)
 }

@@ -2,12 +2,12 @@
 
 use super::{redirect_with_flash, render, Chrome};
 use crate::error::{translated_field_error, AppError};
+use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use crate::i18n::Tr;
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
 use askama::Template;
-use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -31,16 +31,28 @@ pub fn routes() -> RouteTable {
         .get("/people/{id}/edit", edit, edit_form)
         .post("/people/{id}", edit, update)
         .get("/people/{id}/history", view, history)
-        .get("/people/{id}/merge", Rule::Can(Action::MergePeople), merge_form)
+        .get(
+            "/people/{id}/merge",
+            Rule::Can(Action::MergePeople),
+            merge_form,
+        )
         .post("/people/{id}/merge", Rule::Can(Action::MergePeople), merge)
         .post("/people/{id}/relations", edit, add_relation)
-        .post("/people/{id}/relations/{related}/delete", edit, remove_relation)
+        .post(
+            "/people/{id}/relations/{related}/delete",
+            edit,
+            remove_relation,
+        )
         .post("/people/{id}/household", edit, set_household)
         .get("/households/{id}", view, household)
 }
 
 /// Areas the user can choose, indented by depth, current ones only.
-pub async fn area_options(app: &AppState, scope: &[AreaCode], lang: &str) -> Result<Vec<(String, String)>, AppError> {
+pub async fn area_options(
+    app: &AppState,
+    scope: &[AreaCode],
+    lang: &str,
+) -> Result<Vec<(String, String)>, AppError> {
     let all = areas::all(&app.db).await?;
     let today = bala_core::date::iso(time::OffsetDateTime::now_utc().date());
     let mut inside = std::collections::HashSet::new();
@@ -61,27 +73,43 @@ pub async fn area_options(app: &AppState, scope: &[AreaCode], lang: &str) -> Res
             }
             chain.reverse();
             let indent = "\u{a0}\u{a0}".repeat(a.level.max(0) as usize);
-            (chain.join("/"), a.code.clone(), format!("{indent}{}", a.name(lang)))
+            (
+                chain.join("/"),
+                a.code.clone(),
+                format!("{indent}{}", a.name(lang)),
+            )
         })
         .collect();
     out.sort();
-    Ok(out.into_iter().map(|(_, code, label)| (code, label)).collect())
+    Ok(out
+        .into_iter()
+        .map(|(_, code, label)| (code, label))
+        .collect())
 }
 
 /// "1 y 4 m" in the page's language.
 pub fn age_label(tr: Tr, birth: &str) -> String {
-    let Ok(b) = bala_core::parse_date(birth) else { return String::new() };
+    let Ok(b) = bala_core::parse_date(birth) else {
+        return String::new();
+    };
     let today = time::OffsetDateTime::now_utc().date();
     let months = bala_core::date::age_months(b, today).max(0);
     if months < 24 {
         tr.t1("age-months", "m", months as i64)
     } else {
-        tr.t1("age-years", "y", bala_core::date::age_years(b, today) as i64)
+        tr.t1(
+            "age-years",
+            "y",
+            bala_core::date::age_years(b, today) as i64,
+        )
     }
 }
 
 fn ctx<'a>(v: &'a Visitor, actor: &'a bala_store::audit::Actor) -> Result<Ctx<'a>, AppError> {
-    Ok(Ctx { actor, scope: &v.principal()?.scope })
+    Ok(Ctx {
+        actor,
+        scope: &v.principal()?.scope,
+    })
 }
 
 // ---- list -------------------------------------------------------------------
@@ -138,14 +166,26 @@ fn page_link(s: &Search, page: i64) -> String {
     .into_iter()
     .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
     .collect();
-    format!("/people?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    format!(
+        "/people?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
 }
 
 async fn area_names(app: &AppState, lang: &str) -> Result<HashMap<String, String>, AppError> {
-    Ok(areas::all(&app.db).await?.into_iter().map(|a| (a.code.clone(), a.name(lang).to_string())).collect())
+    Ok(areas::all(&app.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.code.clone(), a.name(lang).to_string()))
+        .collect())
 }
 
-async fn list(State(app): State<AppState>, v: Visitor, uri: Uri, Query(s): Query<Search>) -> Result<Response, AppError> {
+async fn list(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Query(s): Query<Search>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let c = Chrome::new(&v, "people", &uri);
     let p = v.principal()?;
@@ -154,7 +194,10 @@ async fn list(State(app): State<AppState>, v: Visitor, uri: Uri, Query(s): Query
     let result = match s.check() {
         Ok(()) => Some(people::search(&app.db, ctx(&v, &actor)?, &s).await?),
         Err(e) => {
-            errors = e.0.iter().map(|f| (f.field.clone(), translated_field_error(c.tr, f))).collect();
+            errors =
+                e.0.iter()
+                    .map(|f| (f.field.clone(), translated_field_error(c.tr, f)))
+                    .collect();
             None
         }
     };
@@ -265,17 +308,36 @@ async fn form_page(
     duplicates: Vec<Person>,
 ) -> Result<FormPage, AppError> {
     let c = Chrome::new(v, "people", uri);
-    let errors = errors.map(|e| e.0.iter().map(|f| (f.field.clone(), translated_field_error(c.tr, f))).collect()).unwrap_or_default();
+    let errors = errors
+        .map(|e| {
+            e.0.iter()
+                .map(|f| (f.field.clone(), translated_field_error(c.tr, f)))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(FormPage {
-        title: if existing.is_some() { "person-edit" } else { "person-new" },
-        action: existing.map(|p| format!("/people/{}", p.id)).unwrap_or_else(|| "/people".into()),
-        cancel: existing.map(|p| format!("/people/{}", p.id)).unwrap_or_else(|| "/people".into()),
+        title: if existing.is_some() {
+            "person-edit"
+        } else {
+            "person-new"
+        },
+        action: existing
+            .map(|p| format!("/people/{}", p.id))
+            .unwrap_or_else(|| "/people".into()),
+        cancel: existing
+            .map(|p| format!("/people/{}", p.id))
+            .unwrap_or_else(|| "/people".into()),
         version: existing.map(|p| p.version),
         f: FormView { input, errors },
         area_options: area_options(app, &v.principal()?.scope, v.lang.code()).await?,
         duplicates: duplicates
             .iter()
-            .map(|d| DupView { id: d.id, name: d.full_name(), birth_date: d.birth_date.clone(), iin: d.iin.clone() })
+            .map(|d| DupView {
+                id: d.id,
+                name: d.full_name(),
+                birth_date: d.birth_date.clone(),
+                iin: d.iin.clone(),
+            })
             .collect(),
         c,
     })
@@ -294,36 +356,73 @@ async fn new_form(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<R
     render(&form_page(&app, &v, &uri, None, input, None, vec![]).await?)
 }
 
-async fn create(State(app): State<AppState>, v: Visitor, uri: Uri, Form(f): Form<PersonForm>) -> Result<Response, AppError> {
+async fn create(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Form(f): Form<PersonForm>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let confirmed = f.confirm_new.is_some();
     match people::create(&app.db, ctx(&v, &actor)?, &f.person, confirmed).await {
-        Ok(CreateOutcome::Created(id)) => Ok(redirect_with_flash(&format!("/people/{id}"), "flash-person-created", app.config.secure_cookies)),
+        Ok(CreateOutcome::Created(id)) => Ok(redirect_with_flash(
+            &format!("/people/{id}"),
+            "flash-person-created",
+            app.config.secure_cookies,
+        )),
         Ok(CreateOutcome::PossibleDuplicates(d)) => {
             unprocessable(form_page(&app, &v, &uri, None, f.person, None, d).await?)
         }
-        Err(RegistryError::Validation(e)) => unprocessable(form_page(&app, &v, &uri, None, f.person, Some(&e), vec![]).await?),
+        Err(RegistryError::Validation(e)) => {
+            unprocessable(form_page(&app, &v, &uri, None, f.person, Some(&e), vec![]).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn edit_form(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>) -> Result<Response, AppError> {
+async fn edit_form(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let p = people::get(&app.db, ctx(&v, &actor)?, id).await?;
     render(&form_page(&app, &v, &uri, Some(&p), p.to_input(), None, vec![]).await?)
 }
 
-async fn update(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>, Form(f): Form<PersonForm>) -> Result<Response, AppError> {
+async fn update(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Form(f): Form<PersonForm>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let existing = people::fetch_in_scope(&app.db, &v.principal()?.scope, id).await?;
-    let version = f.version.as_deref().and_then(|s| s.parse().ok()).unwrap_or(existing.version);
+    let version = f
+        .version
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(existing.version);
     match people::update(&app.db, ctx(&v, &actor)?, id, version, &f.person).await {
-        Ok(()) => Ok(redirect_with_flash(&format!("/people/{id}"), "flash-person-saved", app.config.secure_cookies)),
-        Err(RegistryError::Validation(e)) => unprocessable(form_page(&app, &v, &uri, Some(&existing), f.person, Some(&e), vec![]).await?),
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/people/{id}"),
+            "flash-person-saved",
+            app.config.secure_cookies,
+        )),
+        Err(RegistryError::Validation(e)) => unprocessable(
+            form_page(&app, &v, &uri, Some(&existing), f.person, Some(&e), vec![]).await?,
+        ),
         Err(RegistryError::Conflict) => {
-            let e = ValidationErrors::single(bala_core::FieldError::new("version", "err-conflict", "changed by someone else"));
+            let e = ValidationErrors::single(bala_core::FieldError::new(
+                "version",
+                "err-conflict",
+                "changed by someone else",
+            ));
             let fresh = people::fetch_in_scope(&app.db, &v.principal()?.scope, id).await?;
-            let mut page = form_page(&app, &v, &uri, Some(&fresh), f.person, Some(&e), vec![]).await?;
+            let mut page =
+                form_page(&app, &v, &uri, Some(&fresh), f.person, Some(&e), vec![]).await?;
             page.version = Some(fresh.version);
             Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response())
         }
@@ -364,12 +463,23 @@ fn rel_label(kind: &str, inverse: bool) -> String {
     }
 }
 
-async fn show(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>) -> Result<Response, AppError> {
+async fn show(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let p = people::get(&app.db, ctx(&v, &actor)?, id).await?;
     let c = Chrome::new(&v, "people", &uri);
     let lang = v.lang.code();
-    let area_path = areas::ancestors(&app.db, &p.area_code).await?.iter().skip(1).map(|a| a.name(lang).to_string()).collect::<Vec<_>>().join(" › ");
+    let area_path = areas::ancestors(&app.db, &p.area_code)
+        .await?
+        .iter()
+        .skip(1)
+        .map(|a| a.name(lang).to_string())
+        .collect::<Vec<_>>()
+        .join(" › ");
     let relations = households::relations(&app.db, &v.principal()?.scope, id)
         .await?
         .into_iter()
@@ -387,7 +497,10 @@ async fn show(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<
         age: age_label(c.tr, &p.birth_date),
         area_path,
         relations,
-        kinds: RELATIONSHIP_KINDS.iter().map(|k| (*k, rel_label(k, false))).collect(),
+        kinds: RELATIONSHIP_KINDS
+            .iter()
+            .map(|k| (*k, rel_label(k, false)))
+            .collect(),
         pillar_links: vec![],
         p,
         c,
@@ -412,7 +525,12 @@ struct HistoryPage {
     rows: Vec<HistoryRow>,
 }
 
-async fn history(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>) -> Result<Response, AppError> {
+async fn history(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let ctx = ctx(&v, &actor)?;
     let p = people::fetch_in_scope(&app.db, ctx.scope, id).await?;
@@ -429,11 +547,18 @@ async fn history(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Pa
                 version: ver.version,
                 name: old.as_ref().map(|o| o.full_name()).unwrap_or_default(),
                 iin: old.as_ref().and_then(|o| o.iin.clone()).unwrap_or_default(),
-                area: old.as_ref().and_then(|o| names.get(&o.area_code).cloned()).unwrap_or_default(),
+                area: old
+                    .as_ref()
+                    .and_then(|o| names.get(&o.area_code).cloned())
+                    .unwrap_or_default(),
             }
         })
         .collect();
-    render(&HistoryPage { c: Chrome::new(&v, "people", &uri), p, rows })
+    render(&HistoryPage {
+        c: Chrome::new(&v, "people", &uri),
+        p,
+        rows,
+    })
 }
 
 // ---- merge ----------------------------------------------------------------------
@@ -447,17 +572,34 @@ struct MergePage {
     error: Option<String>,
 }
 
-async fn merge_page(app: &AppState, v: &Visitor, uri: &Uri, id: i64, error: Option<String>) -> Result<MergePage, AppError> {
+async fn merge_page(
+    app: &AppState,
+    v: &Visitor,
+    uri: &Uri,
+    id: i64,
+    error: Option<String>,
+) -> Result<MergePage, AppError> {
     let p = people::fetch_in_scope(&app.db, &v.principal()?.scope, id).await?;
-    let valid = bala_registry::person::validate(&p.to_input(), time::OffsetDateTime::now_utc().date());
+    let valid =
+        bala_registry::person::validate(&p.to_input(), time::OffsetDateTime::now_utc().date());
     let candidates = match valid {
         Ok(vp) => people::find_likely_duplicates(&app.db, &vp, Some(id)).await?,
         Err(_) => vec![],
     };
-    Ok(MergePage { c: Chrome::new(v, "people", uri), p, candidates, error })
+    Ok(MergePage {
+        c: Chrome::new(v, "people", uri),
+        p,
+        candidates,
+        error,
+    })
 }
 
-async fn merge_form(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>) -> Result<Response, AppError> {
+async fn merge_form(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     render(&merge_page(&app, &v, &uri, id, None).await?)
 }
 
@@ -467,7 +609,13 @@ struct MergeForm {
     duplicate_id: String,
 }
 
-async fn merge(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>, Form(f): Form<MergeForm>) -> Result<Response, AppError> {
+async fn merge(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let tr = Tr(v.lang);
     let Ok(dup) = f.duplicate_id.trim().parse::<i64>() else {
@@ -475,9 +623,17 @@ async fn merge(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     match people::merge(&app.db, ctx(&v, &actor)?, id, dup, &app.person_refs).await {
-        Ok(()) => Ok(redirect_with_flash(&format!("/people/{id}"), "flash-person-merged", app.config.secure_cookies)),
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/people/{id}"),
+            "flash-person-merged",
+            app.config.secure_cookies,
+        )),
         Err(RegistryError::Validation(e)) => {
-            let msg = e.0.iter().map(|f| translated_field_error(tr, f)).collect::<Vec<_>>().join(" ");
+            let msg =
+                e.0.iter()
+                    .map(|f| translated_field_error(tr, f))
+                    .collect::<Vec<_>>()
+                    .join(" ");
             let page = merge_page(&app, &v, &uri, id, Some(msg)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
@@ -498,27 +654,56 @@ struct RelationForm {
     kind: String,
 }
 
-async fn add_relation(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(f): Form<RelationForm>) -> Result<Response, AppError> {
+async fn add_relation(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<RelationForm>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let ctx = ctx(&v, &actor)?;
     let key = f.related.trim();
     let related = if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
-        let s = Search { q: Some(key.to_string()), ..Default::default() };
-        people::search(&app.db, ctx, &s).await?.items.first().map(|p| p.id)
+        let s = Search {
+            q: Some(key.to_string()),
+            ..Default::default()
+        };
+        people::search(&app.db, ctx, &s)
+            .await?
+            .items
+            .first()
+            .map(|p| p.id)
     } else {
         key.parse::<i64>().ok()
     };
     let Some(related) = related else {
-        return Err(ValidationErrors::single(bala_core::FieldError::new("related", "err-person-unknown", "no such person in your areas")).into());
+        return Err(ValidationErrors::single(bala_core::FieldError::new(
+            "related",
+            "err-person-unknown",
+            "no such person in your areas",
+        ))
+        .into());
     };
     households::link(&app.db, ctx, id, related, &f.kind).await?;
-    Ok(redirect_with_flash(&format!("/people/{id}"), "flash-relation-added", app.config.secure_cookies))
+    Ok(redirect_with_flash(
+        &format!("/people/{id}"),
+        "flash-relation-added",
+        app.config.secure_cookies,
+    ))
 }
 
-async fn remove_relation(State(app): State<AppState>, v: Visitor, Path((id, related)): Path<(i64, i64)>) -> Result<Response, AppError> {
+async fn remove_relation(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path((id, related)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     households::unlink(&app.db, ctx(&v, &actor)?, id, related).await?;
-    Ok(redirect_with_flash(&format!("/people/{id}"), "flash-relation-removed", app.config.secure_cookies))
+    Ok(redirect_with_flash(
+        &format!("/people/{id}"),
+        "flash-relation-removed",
+        app.config.secure_cookies,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -528,18 +713,36 @@ struct HouseholdForm {
 
 /// Puts the person into a household: an existing one by number, or a new one
 /// at the person's address when the field is left empty.
-async fn set_household(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(f): Form<HouseholdForm>) -> Result<Response, AppError> {
+async fn set_household(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(f): Form<HouseholdForm>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let ctx = ctx(&v, &actor)?;
     let p = people::fetch_in_scope(&app.db, ctx.scope, id).await?;
-    let hid = match f.household_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let hid = match f
+        .household_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(s) => s.parse::<i64>().map_err(|_| {
-            AppError::from(ValidationErrors::single(bala_core::FieldError::new("household_id", "err-household", "a household number")))
+            AppError::from(ValidationErrors::single(bala_core::FieldError::new(
+                "household_id",
+                "err-household",
+                "a household number",
+            )))
         })?,
         None => households::create(&app.db, ctx, &p.area_code, p.address.as_deref()).await?,
     };
     households::set_household(&app.db, ctx, id, Some(hid)).await?;
-    Ok(redirect_with_flash(&format!("/people/{id}"), "flash-household-saved", app.config.secure_cookies))
+    Ok(redirect_with_flash(
+        &format!("/people/{id}"),
+        "flash-household-saved",
+        app.config.secure_cookies,
+    ))
 }
 
 #[derive(Template)]
@@ -550,9 +753,21 @@ struct HouseholdPage {
     area: String,
 }
 
-async fn household(State(app): State<AppState>, v: Visitor, uri: Uri, Path(id): Path<i64>) -> Result<Response, AppError> {
+async fn household(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let h = households::get(&app.db, ctx(&v, &actor)?, id).await?;
-    let area = areas::get(&app.db, &h.area_code).await?.map(|a| a.name(v.lang.code()).to_string()).unwrap_or_default();
-    render(&HouseholdPage { c: Chrome::new(&v, "people", &uri), h, area })
+    let area = areas::get(&app.db, &h.area_code)
+        .await?
+        .map(|a| a.name(v.lang.code()).to_string())
+        .unwrap_or_default();
+    render(&HouseholdPage {
+        c: Chrome::new(&v, "people", &uri),
+        h,
+        area,
+    })
 }

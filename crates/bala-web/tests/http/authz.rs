@@ -25,7 +25,11 @@ fn scoped(path: &str) -> bool {
 }
 
 fn fill(path: &str, ids: &Ids, inside: bool) -> String {
-    let (p, h) = if inside { (ids.person_in, ids.household_in) } else { (ids.person_out, ids.household_out) };
+    let (p, h) = if inside {
+        (ids.person_in, ids.household_in)
+    } else {
+        (ids.person_out, ids.household_out)
+    };
     let id = if path.contains("/households/") {
         h
     } else if path.contains("/people/") {
@@ -44,20 +48,37 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
 /// Form fields that get past input validation to the scope check.
 fn form_for(path: &str, ids: &Ids) -> Vec<(&'static str, String)> {
     if path.ends_with("/relations") {
-        vec![("related", ids.relative.to_string()), ("kind", "mother".into())]
+        vec![
+            ("related", ids.relative.to_string()),
+            ("kind", "mother".into()),
+        ]
     } else {
         vec![]
     }
 }
 
-async fn send(app: &TestApp, spec: &RouteSpec, path: &str, browser: Option<&Browser>, token: Option<&str>, ids: &Ids) -> StatusCode {
+async fn send(
+    app: &TestApp,
+    spec: &RouteSpec,
+    path: &str,
+    browser: Option<&Browser>,
+    token: Option<&str>,
+    ids: &Ids,
+) -> StatusCode {
     let url = app.url(path);
     let api = spec.path.starts_with("/api/");
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let req = match (api, browser) {
         (true, _) => {
             let r = client.request(spec.method.clone(), &url);
-            let r = if spec.method == Method::GET { r } else { r.json(&serde_json::json!({})) };
+            let r = if spec.method == Method::GET {
+                r
+            } else {
+                r.json(&serde_json::json!({}))
+            };
             match token {
                 Some(t) => r.bearer_auth(t),
                 None => r,
@@ -78,7 +99,11 @@ async fn send(app: &TestApp, spec: &RouteSpec, path: &str, browser: Option<&Brow
             let mut anon = app.browser();
             anon.refresh_csrf().await;
             let r = anon.client.request(spec.method.clone(), &url);
-            let r = if spec.method == Method::GET { r } else { r.form(&[("_csrf", anon.csrf.clone())]) };
+            let r = if spec.method == Method::GET {
+                r
+            } else {
+                r.form(&[("_csrf", anon.csrf.clone())])
+            };
             return r.send().await.unwrap().status();
         }
     };
@@ -86,7 +111,14 @@ async fn send(app: &TestApp, spec: &RouteSpec, path: &str, browser: Option<&Brow
 }
 
 fn principal(role: Role) -> Principal {
-    Principal { user_id: 0, username: String::new(), display_name: String::new(), role, scope: vec![], token: None }
+    Principal {
+        user_id: 0,
+        username: String::new(),
+        display_name: String::new(),
+        role,
+        scope: vec![],
+        token: None,
+    }
 }
 
 /// Routes that end or change the acting session are walked, then the session renewed.
@@ -103,29 +135,71 @@ async fn every_route_every_role(backend: Backend) {
         household_in: {
             let scope = [bala_core::AreaCode::republic()];
             let actor = bala_store::audit::Actor::system("test");
-            let ctx = bala_registry::people::Ctx { actor: &actor, scope: &scope };
-            bala_registry::households::create(&app.t.db, ctx, "751110000", None).await.unwrap()
+            let ctx = bala_registry::people::Ctx {
+                actor: &actor,
+                scope: &scope,
+            };
+            bala_registry::households::create(&app.t.db, ctx, "751110000", None)
+                .await
+                .unwrap()
         },
         household_out: {
             let scope = [bala_core::AreaCode::republic()];
             let actor = bala_store::audit::Actor::system("test");
-            let ctx = bala_registry::people::Ctx { actor: &actor, scope: &scope };
-            bala_registry::households::create(&app.t.db, ctx, "434600000", None).await.unwrap()
+            let ctx = bala_registry::people::Ctx {
+                actor: &actor,
+                scope: &scope,
+            };
+            bala_registry::households::create(&app.t.db, ctx, "434600000", None)
+                .await
+                .unwrap()
         },
-        other_user: bala_access::users::find_by_username(&app.t.db, "nurse.shieli").await.unwrap().unwrap().0.id,
+        other_user: bala_access::users::find_by_username(&app.t.db, "nurse.shieli")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .id,
     };
     let specs = bala_web::route_specs();
-    assert!(specs.len() > 40, "the table lists every route ({} found)", specs.len());
+    assert!(
+        specs.len() > 40,
+        "the table lists every route ({} found)",
+        specs.len()
+    );
     let mut checked = 0;
 
     // Anonymous.
     for spec in &specs {
         let status = send(&app, spec, &fill(spec.path, &ids, true), None, None, &ids).await;
-        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "anonymous {} {}", spec.method, spec.path);
+        assert_ne!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "anonymous {} {}",
+            spec.method,
+            spec.path
+        );
         match spec.rule {
-            Rule::Public => assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&status), "{} {} is public, got {status}", spec.method, spec.path),
-            _ if spec.path.starts_with("/api/") => assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {}", spec.method, spec.path),
-            _ => assert_eq!(status, StatusCode::SEE_OTHER, "{} {} must send anonymous users to sign in", spec.method, spec.path),
+            Rule::Public => assert!(
+                ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&status),
+                "{} {} is public, got {status}",
+                spec.method,
+                spec.path
+            ),
+            _ if spec.path.starts_with("/api/") => assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {}",
+                spec.method,
+                spec.path
+            ),
+            _ => assert_eq!(
+                status,
+                StatusCode::SEE_OTHER,
+                "{} {} must send anonymous users to sign in",
+                spec.method,
+                spec.path
+            ),
         }
         checked += 1;
     }
@@ -148,11 +222,22 @@ async fn every_route_every_role(backend: Backend) {
                     Rule::Can(a) => can(&principal(*role), a),
                 };
                 if !allowed {
-                    assert_eq!(status, StatusCode::FORBIDDEN, "{what}: the role may not, expected 403");
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{what}: the role may not, expected 403"
+                    );
                 } else if !inside {
-                    assert_eq!(status, StatusCode::NOT_FOUND, "{what}: outside the area, expected 404");
+                    assert_eq!(
+                        status,
+                        StatusCode::NOT_FOUND,
+                        "{what}: outside the area, expected 404"
+                    );
                 } else {
-                    assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&status), "{what}: allowed, got {status}");
+                    assert!(
+                        ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&status),
+                        "{what}: allowed, got {status}"
+                    );
                 }
                 checked += 1;
                 if disturbs_session(spec.path) || spec.path.starts_with("/admin/users/{id}") {
@@ -172,7 +257,10 @@ fn rules_are_strict_enough() {
         let personal = spec.path.contains("/people") || spec.path.contains("/households");
         if personal {
             assert!(
-                matches!(spec.rule, Rule::Can(Action::ViewPeople | Action::EditPeople | Action::MergePeople)),
+                matches!(
+                    spec.rule,
+                    Rule::Can(Action::ViewPeople | Action::EditPeople | Action::MergePeople)
+                ),
                 "{} {} touches personal data with rule {:?}",
                 spec.method,
                 spec.path,
@@ -180,10 +268,23 @@ fn rules_are_strict_enough() {
             );
         }
         if spec.path.starts_with("/admin/") {
-            assert!(matches!(spec.rule, Rule::Can(Action::ManageUsers | Action::ViewAudit)), "{} {}", spec.method, spec.path);
+            assert!(
+                matches!(
+                    spec.rule,
+                    Rule::Can(Action::ManageUsers | Action::ViewAudit)
+                ),
+                "{} {}",
+                spec.method,
+                spec.path
+            );
         }
         if spec.method != Method::GET && spec.rule == Rule::Public {
-            assert!(["/login", "/logout", "/lang"].contains(&spec.path), "{} {} changes state without sign-in", spec.method, spec.path);
+            assert!(
+                ["/login", "/logout", "/lang"].contains(&spec.path),
+                "{} {} changes state without sign-in",
+                spec.method,
+                spec.path
+            );
         }
     }
 }

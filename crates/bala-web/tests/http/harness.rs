@@ -25,14 +25,15 @@ pub const USERS: &[(&str, Role, &str)] = &[
 pub struct TestApp {
     pub base: String,
     pub t: TestDb,
-    pub backend: Backend,
 }
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let sets = bala_web::all_migrations();
         let t = TestDb::new(backend, &sets).await;
-        bala_registry::areas::seed_reference(&t.db).await.expect("areas");
+        bala_registry::areas::seed_reference(&t.db)
+            .await
+            .expect("areas");
         for (username, role, area) in USERS {
             let new = users::NewUser {
                 username: username.to_string(),
@@ -41,13 +42,22 @@ impl TestApp {
                 role: *role,
                 scope: vec![AreaCode::parse(area).unwrap()],
             };
-            users::create(&t.db, &Actor::system("test"), &new).await.expect("user");
+            users::create(&t.db, &Actor::system("test"), &new)
+                .await
+                .expect("user");
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = bala_web::build(t.db.clone(), bala_web::Config::for_tests(&t.url), bala_web::person_refs());
+        let app = bala_web::build(
+            t.db.clone(),
+            bala_web::Config::for_tests(&t.url),
+            bala_web::person_refs(),
+        );
         tokio::spawn(bala_web::serve(listener, app, std::future::pending()));
-        TestApp { base: format!("http://{addr}"), t, backend }
+        TestApp {
+            base: format!("http://{addr}"),
+            t,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -57,7 +67,11 @@ impl TestApp {
     /// A browser without a session.
     pub fn browser(&self) -> Browser {
         Browser {
-            client: Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap(),
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
             base: self.base.clone(),
             csrf: String::new(),
         }
@@ -67,20 +81,42 @@ impl TestApp {
     pub async fn login(&self, username: &str) -> Browser {
         let mut b = self.browser();
         b.refresh_csrf().await;
-        let r = b.post_form("/login", &[("username", username), ("password", PASSWORD)]).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username} failed");
+        let r = b
+            .post_form("/login", &[("username", username), ("password", PASSWORD)])
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "login of {username} failed"
+        );
         b.refresh_csrf().await;
         b
     }
 
     /// A read-write (or read-only) API token for `username`.
     pub async fn token(&self, username: &str, scope: bala_access::TokenScope) -> String {
-        let (u, _) = users::find_by_username(&self.t.db, username).await.unwrap().unwrap();
-        bala_access::tokens::create(&self.t.db, &Actor::system("test"), u.id, "test", scope, None).await.unwrap()
+        let (u, _) = users::find_by_username(&self.t.db, username)
+            .await
+            .unwrap()
+            .unwrap();
+        bala_access::tokens::create(
+            &self.t.db,
+            &Actor::system("test"),
+            u.id,
+            "test",
+            scope,
+            None,
+        )
+        .await
+        .unwrap()
     }
 
     pub fn api(&self, token: &str) -> Api {
-        Api { client: Client::builder().redirect(Policy::none()).build().unwrap(), base: self.base.clone(), token: token.to_string() }
+        Api {
+            client: Client::builder().redirect(Policy::none()).build().unwrap(),
+            base: self.base.clone(),
+            token: token.to_string(),
+        }
     }
 }
 
@@ -99,7 +135,11 @@ pub fn csrf_in(html: &str) -> Option<String> {
 
 impl Browser {
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(format!("{}{}", self.base, path)).send().await.unwrap()
+        self.client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
@@ -111,18 +151,32 @@ impl Browser {
     /// Loads a page that carries a form and remembers its CSRF token.
     pub async fn refresh_csrf(&mut self) {
         let (_, html) = self.get_text("/login").await;
-        let html = if html.contains("_csrf") { html } else { self.get_text("/account").await.1 };
+        let html = if html.contains("_csrf") {
+            html
+        } else {
+            self.get_text("/account").await.1
+        };
         self.csrf = csrf_in(&html).expect("a page with a CSRF token");
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut form: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
-        self.client.post(format!("{}{}", self.base, path)).form(&form).send().await.unwrap()
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_form_no_csrf(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client.post(format!("{}{}", self.base, path)).form(fields).send().await.unwrap()
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -134,21 +188,48 @@ pub struct Api {
 
 impl Api {
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.unwrap()
+        self.client
+            .get(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
     }
     pub async fn post(&self, path: &str, body: serde_json::Value) -> Response {
-        self.client.post(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
     pub async fn put(&self, path: &str, body: serde_json::Value) -> Response {
-        self.client.put(format!("{}{}", self.base, path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+        self.client
+            .put(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
 /// Registers a person directly in the store (for test setup) and returns the id.
-pub async fn person(app: &TestApp, family: &str, given: &str, birth: &str, sex: &str, area: &str) -> i64 {
+pub async fn person(
+    app: &TestApp,
+    family: &str,
+    given: &str,
+    birth: &str,
+    sex: &str,
+    area: &str,
+) -> i64 {
     let scope = [AreaCode::republic()];
     let actor = Actor::system("test");
-    let ctx = bala_registry::people::Ctx { actor: &actor, scope: &scope };
+    let ctx = bala_registry::people::Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
     let input = bala_registry::person::PersonInput {
         family_name: family.into(),
         given_name: given.into(),
@@ -157,7 +238,10 @@ pub async fn person(app: &TestApp, family: &str, given: &str, birth: &str, sex: 
         area_code: area.into(),
         ..Default::default()
     };
-    match bala_registry::people::create(&app.t.db, ctx, &input, true).await.unwrap() {
+    match bala_registry::people::create(&app.t.db, ctx, &input, true)
+        .await
+        .unwrap()
+    {
         bala_registry::people::CreateOutcome::Created(id) => id,
         _ => unreachable!(),
     }

@@ -14,7 +14,11 @@ async fn operations(backend: Backend) {
     let r = reqwest::get(app.url("/login")).await.unwrap();
     let h = r.headers();
     let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"));
+    assert!(
+        csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
+            && csp.contains("frame-ancestors 'none'")
+    );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
     assert_eq!(h["cache-control"], "no-store");
@@ -25,11 +29,22 @@ async fn operations(backend: Backend) {
     let css = reqwest::get(app.url("/static/bala.css")).await.unwrap();
     assert_eq!(css.status(), StatusCode::OK);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
-    assert_eq!(reqwest::get(app.url("/static/nope.js")).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        reqwest::get(app.url("/static/nope.js"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     let b = app.login("nurse").await;
     b.get("/people?q=secret-name").await;
-    let m = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    let m = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(m.contains("bala_http_requests_total"));
     assert!(m.contains("route=\"/people\""));
     assert!(m.contains("bala_http_request_duration_seconds"));
