@@ -16,3 +16,9 @@ pub mod span;
 
 pub use calendar::{Antigen, Calendar, CalendarError, Certainty, DoseRule, Names, Product, Series};
 pub use span::Span;
+
+/// Database migrations of this pillar (versions in its own thousand; see bala_store::migrate).
+pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[];
+
+/// Columns of this pillar's tables that hold a person id, re-pointed when records merge.
+pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[];

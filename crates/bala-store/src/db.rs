@@ -115,9 +115,9 @@ impl Db {
         self.backend
     }
 
-    /// The URL without its password.
+    /// The URL without its password (or the options Bala adds).
     pub fn display_url(&self) -> String {
-        redact(&self.url)
+        redact(&self.url).replace("?mode=rwc", "")
     }
 
     /// The pool for reads. Writes must use [`Db::begin`].

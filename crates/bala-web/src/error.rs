@@ -213,17 +213,29 @@ pub fn translated_field_error(tr: Tr, f: &bala_core::FieldError) -> String {
 }
 
 /// Middleware: renders errors left by handlers, as problem+json under `/api/`
-/// and as an HTML page elsewhere, in the request's language.
+/// and as an HTML page elsewhere, in the request's language and with the
+/// visitor's header (so a signed-in user keeps navigation on an error page).
 pub async fn render_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let lang = req.extensions().get::<Lang>().copied().unwrap_or(Lang::En);
+    let visitor = req.extensions().get::<crate::visitor::Visitor>().cloned();
     let res = next.run(req).await;
-    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
-        return res;
-    };
+    match res.extensions().get::<ErrorInfo>().cloned() {
+        Some(info) => render(&info, lang, api, visitor.as_ref()),
+        None => res,
+    }
+}
+
+/// The error as the client should see it.
+pub fn render(
+    info: &ErrorInfo,
+    lang: Lang,
+    api: bool,
+    visitor: Option<&crate::visitor::Visitor>,
+) -> Response {
     if api {
-        problem_response(&info, lang)
+        problem_response(info, lang)
     } else {
-        crate::pages::error_page(&info, lang)
+        crate::pages::error_page(info, lang, visitor)
     }
 }

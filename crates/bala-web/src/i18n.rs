@@ -77,6 +77,12 @@ macro_rules! ftl {
             include_str!(concat!("../locales/", $lang, "/errors.ftl")),
             "\n",
             include_str!(concat!("../locales/", $lang, "/pillars.ftl")),
+            "\n",
+            include_str!(concat!("../locales/", $lang, "/immunization.ftl")),
+            "\n",
+            include_str!(concat!("../locales/", $lang, "/welfare.ftl")),
+            "\n",
+            include_str!(concat!("../locales/", $lang, "/indicators.ftl")),
         )
     };
 }

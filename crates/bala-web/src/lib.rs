@@ -32,5 +32,10 @@ pub fn all_migrations() -> Vec<&'static [Migration]> {
 
 /// Columns in pillar tables that hold a person id (re-pointed when records merge).
 pub fn person_refs() -> Vec<bala_registry::people::PersonRef> {
-    vec![]
+    [
+        bala_immunization::PERSON_REFS,
+        bala_welfare::PERSON_REFS,
+        bala_indicators::PERSON_REFS,
+    ]
+    .concat()
 }

@@ -109,13 +109,28 @@ fn origin_ok(headers: &HeaderMap) -> bool {
 }
 
 pub async fn resolve(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    match resolve_inner(app, req, next).await {
+    let api = req.uri().path().starts_with("/api/");
+    let mut lang = Lang::En;
+    match resolve_inner(app, req, next, &mut lang).await {
         Ok(r) => r,
-        Err(e) => e.into_response(),
+        // Errors found here (CSRF, a bad token) happen before the error middleware
+        // runs, so they are rendered here, in the language already worked out.
+        Err(e) => {
+            let res = e.into_response();
+            match res.extensions().get::<crate::error::ErrorInfo>() {
+                Some(info) => crate::error::render(info, lang, api, None),
+                None => res,
+            }
+        }
     }
 }
 
-async fn resolve_inner(app: AppState, mut req: Request, next: Next) -> Result<Response, AppError> {
+async fn resolve_inner(
+    app: AppState,
+    mut req: Request,
+    next: Next,
+    lang_out: &mut Lang,
+) -> Result<Response, AppError> {
     let db = &app.db;
     let headers = req.headers().clone();
     let ip = client_ip(&req, app.config.trust_proxy);
@@ -126,6 +141,11 @@ async fn resolve_inner(app: AppState, mut req: Request, next: Next) -> Result<Re
     if let Some(token) = by_token {
         principal = tokens::authenticate(db, token).await?;
         if principal.is_none() {
+            *lang_out = headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+                .unwrap_or(Lang::Kk);
             return Err(AppError::Unauthenticated);
         }
     } else if let Some(cookie) = cookies::get(&headers, cookies::SESSION) {

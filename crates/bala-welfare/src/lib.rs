@@ -26,3 +26,9 @@ pub use suppression::{
     suppress_1d, suppress_2d, Cell, Policy as SuppressionPolicy, Table1D, Table2D,
 };
 pub use text::{Lang, Text};
+
+/// Database migrations of this pillar (versions in its own thousand; see bala_store::migrate).
+pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[];
+
+/// Columns of this pillar's tables that hold a person id, re-pointed when records merge.
+pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[];

@@ -3,7 +3,10 @@
 
 mod areas;
 mod households;
+mod immunization;
+mod indicators;
 mod people;
+mod welfare;
 
 use crate::error::{AppError, Problem, ProblemField};
 use crate::routes::{RouteTable, Rule};
@@ -21,6 +24,9 @@ pub fn routes() -> RouteTable {
         .merge(people::routes())
         .merge(households::routes())
         .merge(areas::routes())
+        .merge(immunization::routes())
+        .merge(welfare::routes())
+        .merge(indicators::routes())
 }
 
 struct BearerAuth;

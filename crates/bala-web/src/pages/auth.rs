@@ -4,6 +4,7 @@ use super::{render, safe_next, Chrome};
 use crate::cookies;
 use crate::error::AppError;
 use crate::extract::{WebForm as Form, WebQuery as Query};
+use crate::i18n::Lang;
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
@@ -65,6 +66,7 @@ async fn login(
     State(app): State<AppState>,
     v: Visitor,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let db = &app.db;
@@ -118,11 +120,24 @@ async fn login(
     );
     // A new CSRF cookie with the new session: tokens from before login stop working.
     h.append(header::SET_COOKIE, cookies::clear(cookies::CSRF, secure));
-    if let Some(lang) = &user.lang {
-        h.append(
-            header::SET_COOKIE,
-            cookies::set(cookies::LANG, lang, Some(365 * 24 * 3600), secure),
-        );
+    // The most recent explicit choice wins: one made on the login page (cookie)
+    // is saved to the account; otherwise the account's choice follows the user.
+    match (
+        cookies::get(&headers, cookies::LANG)
+            .as_deref()
+            .and_then(Lang::parse),
+        &user.lang,
+    ) {
+        (Some(chosen), saved) if saved.as_deref() != Some(chosen.code()) => {
+            users::set_lang(db, user.id, chosen.code()).await?;
+        }
+        (None, Some(saved)) => {
+            h.append(
+                header::SET_COOKIE,
+                cookies::set(cookies::LANG, saved, Some(365 * 24 * 3600), secure),
+            );
+        }
+        _ => {}
     }
     Ok(r)
 }

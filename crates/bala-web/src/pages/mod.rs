@@ -5,7 +5,10 @@ mod account;
 mod admin;
 mod areas;
 mod auth;
-mod people;
+mod immunization;
+mod indicators;
+pub(crate) mod people;
+mod welfare;
 
 use crate::error::{AppError, ErrorInfo};
 use crate::extract::WebForm as Form;
@@ -33,6 +36,9 @@ pub fn routes() -> RouteTable {
         .merge(areas::routes())
         .merge(admin::routes())
         .merge(account::routes())
+        .merge(immunization::routes())
+        .merge(welfare::routes())
+        .merge(indicators::routes())
 }
 
 /// What every page's layout needs: language, user, CSRF token, where we are.
@@ -188,14 +194,14 @@ struct ErrorPage {
 }
 
 /// The error page (used by the error middleware for every HTML route).
-pub fn error_page(info: &ErrorInfo, lang: Lang) -> Response {
+pub fn error_page(info: &ErrorInfo, lang: Lang, visitor: Option<&Visitor>) -> Response {
     let tr = Tr(lang);
     let page = ErrorPage {
         c: Chrome {
             tr,
             lang,
-            user: None,
-            csrf: String::new(),
+            user: visitor.and_then(|v| v.principal.clone()),
+            csrf: visitor.map(|v| v.csrf.clone()).unwrap_or_default(),
             path: "/".into(),
             nav: "",
             flash: None,

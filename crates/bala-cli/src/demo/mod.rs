@@ -3,6 +3,10 @@
 //! that the children are of the ages the pillars care about. Loaded once: a
 //! second `bala demo` finds the accounts and leaves the database as it is.
 
+mod immunization;
+mod indicators;
+mod welfare;
+
 use bala_access::{users, Role};
 use bala_core::{AreaCode, Iin, Sex};
 use bala_registry::households;
@@ -243,7 +247,10 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         }
     }
     duplicates(db, ctx, &mut g).await?;
-    tracing::info!(people = people_count, "demo data loaded");
+    tracing::info!(people = people_count, "demo register loaded");
+    immunization::load(db).await?;
+    welfare::load(db).await?;
+    indicators::load(db).await?;
     Ok(())
 }
 

@@ -1,0 +1,7 @@
+//! The immunization pillar's JSON API.
+
+use crate::routes::RouteTable;
+
+pub fn routes() -> RouteTable {
+    RouteTable::new()
+}

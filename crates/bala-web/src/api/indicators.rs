@@ -1,0 +1,7 @@
+//! The indicators pillar's JSON API.
+
+use crate::routes::RouteTable;
+
+pub fn routes() -> RouteTable {
+    RouteTable::new()
+}

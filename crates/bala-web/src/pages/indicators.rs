@@ -1,0 +1,7 @@
+//! The indicators pillar's pages.
+
+use crate::routes::RouteTable;
+
+pub fn routes() -> RouteTable {
+    RouteTable::new()
+}

@@ -1,0 +1,7 @@
+//! The welfare pillar's pages.
+
+use crate::routes::RouteTable;
+
+pub fn routes() -> RouteTable {
+    RouteTable::new()
+}
