@@ -13,6 +13,7 @@
 
 pub mod alerts;
 pub mod case;
+pub mod crypt;
 pub mod instrument;
 pub mod scoring;
 pub mod suppression;
