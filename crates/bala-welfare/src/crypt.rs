@@ -31,11 +31,15 @@ pub enum CryptError {
     BadKey(String),
     #[error("no encryption key is configured")]
     NoKey,
-    #[error("the value was sealed with key '{0}', which is not configured; add it to the old keys")]
+    #[error(
+        "the value was sealed with key '{0}', which is not configured; add it to the old keys"
+    )]
     UnknownKey(String),
     #[error("the stored value is not in the encrypted format")]
     Malformed,
-    #[error("the stored value does not open with its key (corrupted, or moved from another field)")]
+    #[error(
+        "the stored value does not open with its key (corrupted, or moved from another field)"
+    )]
     Tampered,
 }
 
@@ -203,7 +207,12 @@ impl KeyRing {
         (k.id.clone(), out)
     }
 
-    pub fn open_bytes(&self, field: &str, key_id: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptError> {
+    pub fn open_bytes(
+        &self,
+        field: &str,
+        key_id: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, CryptError> {
         if sealed.len() < NONCE_LEN + 16 {
             return Err(CryptError::Malformed);
         }
@@ -241,7 +250,11 @@ impl KeyRing {
         String::from_utf8(plain).map_err(|_| CryptError::Malformed)
     }
 
-    pub fn open_opt(&self, field: &str, sealed: Option<&str>) -> Result<Option<String>, CryptError> {
+    pub fn open_opt(
+        &self,
+        field: &str,
+        sealed: Option<&str>,
+    ) -> Result<Option<String>, CryptError> {
         sealed.map(|s| self.open(field, s)).transpose()
     }
 
@@ -346,7 +359,10 @@ mod tests {
         let retired = rotated.retaining(&[]);
         assert_eq!(retired.ids(), vec![new_key.id().to_string()]);
         assert_eq!(retired.open("f", &resealed).unwrap(), "secret");
-        assert!(matches!(retired.open("f", &s), Err(CryptError::UnknownKey(_))));
+        assert!(matches!(
+            retired.open("f", &s),
+            Err(CryptError::UnknownKey(_))
+        ));
     }
 
     #[test]
@@ -357,8 +373,14 @@ mod tests {
         s.push(if last == '0' { '1' } else { '0' });
         assert_eq!(ring.open("f", &s), Err(CryptError::Tampered));
         assert_eq!(ring.open("f", "plain text"), Err(CryptError::Malformed));
-        assert!(matches!(SecretKey::from_hex("abcd"), Err(CryptError::BadKey(_))));
-        assert!(matches!(KeyRing::parse("# only a comment\n"), Err(CryptError::NoKey)));
+        assert!(matches!(
+            SecretKey::from_hex("abcd"),
+            Err(CryptError::BadKey(_))
+        ));
+        assert!(matches!(
+            KeyRing::parse("# only a comment\n"),
+            Err(CryptError::NoKey)
+        ));
     }
 
     #[test]

@@ -14,10 +14,13 @@
 pub mod alerts;
 pub mod case;
 pub mod crypt;
+pub mod gate;
 pub mod instrument;
 pub mod scoring;
+pub mod store;
 pub mod suppression;
 pub mod text;
+pub mod vocab;
 
 pub use alerts::{evaluate_rules, hit_rates, Facts, FiredAlert, HitRate, RuleSet, Severity};
 pub use case::{Case, CaseState, ResponsePolicy, Role, TransitionRequest};
@@ -29,7 +32,32 @@ pub use suppression::{
 pub use text::{Lang, Text};
 
 /// Database migrations of this pillar (versions in its own thousand; see bala_store::migrate).
-pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[];
+pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[bala_store::migrate::Migration {
+    version: 4001,
+    name: "welfare",
+    sql: include_str!("../migrations/4001_welfare.sql"),
+}];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.
-pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[];
+pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[
+    bala_registry::people::PersonRef {
+        table: "welfare_cases",
+        column: "person_id",
+    },
+    bala_registry::people::PersonRef {
+        table: "welfare_screenings",
+        column: "person_id",
+    },
+    bala_registry::people::PersonRef {
+        table: "welfare_concerns",
+        column: "person_id",
+    },
+    bala_registry::people::PersonRef {
+        table: "welfare_referrals",
+        column: "person_id",
+    },
+    bala_registry::people::PersonRef {
+        table: "welfare_alerts",
+        column: "person_id",
+    },
+];
