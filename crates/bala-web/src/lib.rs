@@ -27,6 +27,7 @@ pub fn all_migrations() -> Vec<&'static [Migration]> {
         bala_store::migrate::MIGRATIONS,
         bala_access::MIGRATIONS,
         bala_registry::MIGRATIONS,
+        bala_welfare::MIGRATIONS,
     ]
 }
 

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod alerts;
 pub mod cases;
+pub mod keys;
 pub mod notify;
 pub mod reference;
 pub mod referrals;
