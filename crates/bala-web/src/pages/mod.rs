@@ -55,7 +55,21 @@ pub struct Chrome {
 }
 
 /// Pillar pages in the navigation: (href, nav id, label message, action needed).
-const PILLARS: &[(&str, &str, &str, Action)] = &[];
+const PILLARS: &[(&str, &str, &str, Action)] = &[
+    ("/welfare", "welfare", "nav-welfare", Action::Screen),
+    (
+        "/welfare/statistics",
+        "welfare-stats",
+        "nav-welfare-stats",
+        Action::ViewAggregates,
+    ),
+    (
+        "/welfare/admin",
+        "welfare-admin",
+        "nav-welfare-admin",
+        Action::ManageReference,
+    ),
+];
 
 fn action_named(name: &str) -> Option<Action> {
     use Action::*;
