@@ -540,8 +540,8 @@ async fn screening_show(
         .map(|a| {
             let (_, q) = inst.question(&a.question).expect("stored with this instrument");
             let answer = match (&a.value, &q.answer) {
-                (AnswerValue::YesNo(true), _) => c.t("yes"),
-                (AnswerValue::YesNo(false), _) => c.t("no"),
+                (AnswerValue::YesNo(true), _) => c.t("welfare-yes"),
+                (AnswerValue::YesNo(false), _) => c.t("welfare-no"),
                 (AnswerValue::Choice(code), AnswerSpec::SingleChoice { options }) => options
                     .iter()
                     .find(|o| &o.code == code)
