@@ -479,39 +479,77 @@ async fn keys(g: &Global, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             let usage = bala_welfare::store::keys::usage(&db).await?;
             println!("configured keys (first seals new values):");
             for id in ring.ids() {
-                println!("  {id}  seals {} stored value(s)", usage.get(&id).copied().unwrap_or(0));
+                println!(
+                    "  {id}  seals {} stored value(s)",
+                    usage.get(&id).copied().unwrap_or(0)
+                );
             }
-            let unknown: Vec<_> = usage.iter().filter(|(id, _)| !ring.ids().contains(id)).collect();
+            let unknown: Vec<_> = usage
+                .iter()
+                .filter(|(id, _)| !ring.ids().contains(id))
+                .collect();
             for (id, n) in &unknown {
                 println!("  {id}  NOT CONFIGURED: {n} value(s) cannot be opened");
             }
-            Ok(if unknown.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if unknown.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         KeysCommand::Rotate { keys, retire } => {
-            let from_env = keys.encryption_key.as_deref().is_some_and(|k| !k.trim().is_empty());
+            let from_env = keys
+                .encryption_key
+                .as_deref()
+                .is_some_and(|k| !k.trim().is_empty());
             let old = key_ring(g, keys.encryption_key.as_deref())?;
             let new_key = bala_welfare::crypt::SecretKey::generate();
             let ring = old.rotated(new_key.clone());
             if !from_env {
                 // Written first: a crash while re-sealing leaves every key available.
-                bala_welfare::crypt::write_key_file(&g.data_dir, &ring)
-                    .with_context(|| format!("cannot write {}/{}", g.data_dir.display(), bala_welfare::crypt::KEY_FILE))?;
+                bala_welfare::crypt::write_key_file(&g.data_dir, &ring).with_context(|| {
+                    format!(
+                        "cannot write {}/{}",
+                        g.data_dir.display(),
+                        bala_welfare::crypt::KEY_FILE
+                    )
+                })?;
             }
             let n = bala_welfare::store::keys::reseal_all(&db, &ring).await?;
-            println!("new key {} now seals all values; {n} value(s) re-sealed", new_key.id());
+            println!(
+                "new key {} now seals all values; {n} value(s) re-sealed",
+                new_key.id()
+            );
             let final_ring = if retire {
                 let usage = bala_welfare::store::keys::usage(&db).await?;
-                let still: Vec<String> = usage.keys().filter(|id| *id != new_key.id()).cloned().collect();
+                let still: Vec<String> = usage
+                    .keys()
+                    .filter(|id| *id != new_key.id())
+                    .cloned()
+                    .collect();
                 if !still.is_empty() {
-                    bail!("old keys are still in use ({}); not retiring them", still.join(", "));
+                    bail!(
+                        "old keys are still in use ({}); not retiring them",
+                        still.join(", ")
+                    );
                 }
                 ring.retaining(&[])
             } else {
                 ring
             };
             if from_env {
-                println!("set BALA_ENCRYPTION_KEY to the following (new key first) and restart Bala:");
-                println!("{}", final_ring.to_file_text().lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join(","));
+                println!(
+                    "set BALA_ENCRYPTION_KEY to the following (new key first) and restart Bala:"
+                );
+                println!(
+                    "{}",
+                    final_ring
+                        .to_file_text()
+                        .lines()
+                        .filter(|l| !l.starts_with('#'))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
             } else {
                 bala_welfare::crypt::write_key_file(&g.data_dir, &final_ring)?;
                 println!(

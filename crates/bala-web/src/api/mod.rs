@@ -56,6 +56,10 @@ impl Modify for BearerAuth {
         people::list, people::get, people::create, people::update, people::relations,
         households::list, households::get, households::create,
         areas::list, areas::get,
+        welfare::instrument, welfare::screening_create, welfare::screening_get, welfare::concern_create,
+        welfare::alert_list, welfare::alert_acknowledge, welfare::alert_dismiss,
+        welfare::case_list, welfare::case_create, welfare::case_get, welfare::case_transition,
+        welfare::case_note, welfare::case_referral, welfare::statistics, welfare::indicators,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&BearerAuth),
@@ -63,7 +67,8 @@ impl Modify for BearerAuth {
     tags(
         (name = "people", description = "Children and caregivers"),
         (name = "households", description = "Households"),
-        (name = "areas", description = "Kazakhstan's administrative tree (KATO)")
+        (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
+        (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics")
     )
 )]
 pub struct ApiDoc;

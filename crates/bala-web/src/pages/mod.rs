@@ -8,7 +8,7 @@ mod auth;
 mod immunization;
 mod indicators;
 pub(crate) mod people;
-mod welfare;
+pub(crate) mod welfare;
 
 use crate::error::{AppError, ErrorInfo};
 use crate::extract::WebForm as Form;

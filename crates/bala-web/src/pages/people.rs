@@ -514,11 +514,20 @@ fn welfare_links(v: &Visitor, id: i64) -> Vec<(String, &'static str)> {
     };
     let mut out = vec![];
     if bala_access::can(p, Action::Screen) {
-        out.push((format!("/welfare/screenings/new?person={id}"), "welfare-screen-child"));
-        out.push((format!("/welfare/concerns/new?person={id}"), "welfare-report-concern"));
+        out.push((
+            format!("/welfare/screenings/new?person={id}"),
+            "welfare-screen-child",
+        ));
+        out.push((
+            format!("/welfare/concerns/new?person={id}"),
+            "welfare-report-concern",
+        ));
     }
     if bala_access::can(p, Action::ManageCases) {
-        out.push((format!("/welfare/cases/new?person={id}"), "welfare-open-case"));
+        out.push((
+            format!("/welfare/cases/new?person={id}"),
+            "welfare-open-case",
+        ));
     }
     out
 }

@@ -52,13 +52,21 @@ pub fn routes() -> RouteTable {
         .post("/welfare/referrals/{id}/accept", cases, referral_accept)
         .post("/welfare/referrals/{id}/decline", cases, referral_decline)
         .get("/welfare/alerts", cases, alerts_list)
-        .post("/welfare/alerts/run", Rule::Can(Action::SuperviseCases), alerts_run)
+        .post(
+            "/welfare/alerts/run",
+            Rule::Can(Action::SuperviseCases),
+            alerts_run,
+        )
         .get("/welfare/alerts/{id}", cases, alert_show)
         .post("/welfare/alerts/{id}/acknowledge", cases, alert_acknowledge)
         .post("/welfare/alerts/{id}/dismiss", cases, alert_dismiss)
         .post("/welfare/alerts/{id}/case", cases, alert_case)
         .get("/welfare/notifications", Rule::SignedIn, notifications)
-        .post("/welfare/notifications/read", Rule::SignedIn, notifications_read)
+        .post(
+            "/welfare/notifications/read",
+            Rule::SignedIn,
+            notifications_read,
+        )
         .get(
             "/welfare/supervision",
             Rule::Can(Action::SuperviseCases),
@@ -74,7 +82,11 @@ pub fn routes() -> RouteTable {
 }
 
 /// The store's context for this request.
-pub(crate) fn ctx<'a>(app: &'a AppState, v: &'a Visitor, actor: &'a Actor) -> Result<Ctx<'a>, AppError> {
+pub(crate) fn ctx<'a>(
+    app: &'a AppState,
+    v: &'a Visitor,
+    actor: &'a Actor,
+) -> Result<Ctx<'a>, AppError> {
     Ok(Ctx {
         principal: v.principal()?,
         actor,
@@ -123,7 +135,10 @@ pub(crate) fn unprocessable(t: &impl Template) -> Result<Response, AppError> {
 
 /// Code lists with labels, for selects.
 pub(crate) fn options(c: &Chrome, list: &str, codes: &[&str]) -> Vec<(String, String)> {
-    codes.iter().map(|x| (x.to_string(), c.code(list, x))).collect()
+    codes
+        .iter()
+        .map(|x| (x.to_string(), c.code(list, x)))
+        .collect()
 }
 
 pub(crate) const LEVELS: &[&str] = &["low", "medium", "high", "immediate_danger"];
@@ -325,7 +340,11 @@ async fn child_view(app: &AppState, v: &Visitor, id: i64) -> Result<Option<Child
 
 fn age_months_of(app_birth: Option<&str>) -> Option<u32> {
     let b = bala_core::parse_date(app_birth?).ok()?;
-    u32::try_from(bala_core::date::age_months(b, time::OffsetDateTime::now_utc().date())).ok()
+    u32::try_from(bala_core::date::age_months(
+        b,
+        time::OffsetDateTime::now_utc().date(),
+    ))
+    .ok()
 }
 
 async fn screening_page(
@@ -336,13 +355,19 @@ async fn screening_page(
     f: FormState,
 ) -> Result<ScreeningFormPage, AppError> {
     let c = Chrome::new(v, "welfare", uri);
-    let inst = bala_welfare::store::reference::instrument_in_force(&app.db, &Instrument::default_kz().code).await?;
+    let inst = bala_welfare::store::reference::instrument_in_force(
+        &app.db,
+        &Instrument::default_kz().code,
+    )
+    .await?;
     let (child, birth) = match person {
-        Some(id) => match bala_registry::people::fetch_in_scope(&app.db, &v.principal()?.scope, id).await {
-            Ok(p) => (child_view(app, v, id).await?, Some(p.birth_date)),
-            Err(bala_registry::RegistryError::NotFound) => (None, None),
-            Err(e) => return Err(e.into()),
-        },
+        Some(id) => {
+            match bala_registry::people::fetch_in_scope(&app.db, &v.principal()?.scope, id).await {
+                Ok(p) => (child_view(app, v, id).await?, Some(p.birth_date)),
+                Err(bala_registry::RegistryError::NotFound) => (None, None),
+                Err(e) => return Err(e.into()),
+            }
+        }
         None => (None, None),
     };
     let age = age_months_of(birth.as_deref());
@@ -374,9 +399,13 @@ async fn screening_page(
                             vec![],
                             *min,
                             *max,
-                            unit.as_ref().map(|u| u.get(lang).to_string()).unwrap_or_default(),
+                            unit.as_ref()
+                                .map(|u| u.get(lang).to_string())
+                                .unwrap_or_default(),
                         ),
-                        AnswerSpec::Text { max_len } => ("text", vec![], 0, i64::from(*max_len), String::new()),
+                        AnswerSpec::Text { max_len } => {
+                            ("text", vec![], 0, i64::from(*max_len), String::new())
+                        }
                     };
                     let field = format!("answers.{}", q.code);
                     QView {
@@ -419,7 +448,10 @@ async fn screening_form(
     uri: Uri,
     Query(q): Query<PersonQuery>,
 ) -> Result<Response, AppError> {
-    let person = q.person.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
+    let person = q
+        .person
+        .as_deref()
+        .and_then(|s| s.trim().parse::<i64>().ok());
     let mut f = FormState::default();
     if q.person.as_deref().is_some_and(|s| !s.trim().is_empty()) {
         let found = match person {
@@ -427,7 +459,10 @@ async fn screening_form(
             None => false,
         };
         if !found {
-            f.errors.push(("person".into(), Chrome::new(&v, "welfare", &uri).t("err-person-unknown")));
+            f.errors.push((
+                "person".into(),
+                Chrome::new(&v, "welfare", &uri).t("err-person-unknown"),
+            ));
         }
     }
     render(&screening_page(&app, &v, &uri, person, f).await?)
@@ -435,7 +470,10 @@ async fn screening_form(
 
 /// Reads the answers of a screening form (`q.<code>` fields) into typed answers;
 /// a value that does not fit its question is reported at `answers.<code>`.
-pub(crate) fn answers_from_form(inst: &Instrument, pairs: &[(String, String)]) -> (Vec<Answer>, ValidationErrors) {
+pub(crate) fn answers_from_form(
+    inst: &Instrument,
+    pairs: &[(String, String)],
+) -> (Vec<Answer>, ValidationErrors) {
     let mut answers = Vec::new();
     let mut e = ValidationErrors::new();
     for (_, q) in inst.questions() {
@@ -471,7 +509,11 @@ async fn screening_create(
 ) -> Result<Response, AppError> {
     let actor = v.actor();
     let ctx = ctx(&app, &v, &actor)?;
-    let inst = bala_welfare::store::reference::instrument_in_force(&app.db, &Instrument::default_kz().code).await?;
+    let inst = bala_welfare::store::reference::instrument_in_force(
+        &app.db,
+        &Instrument::default_kz().code,
+    )
+    .await?;
     let person_raw = first_of(&pairs, "person_id");
     let person = person_raw.trim().parse::<i64>().ok();
     let (answers, mut bad) = answers_from_form(&inst, &pairs);
@@ -538,7 +580,9 @@ async fn screening_show(
         .answers
         .iter()
         .map(|a| {
-            let (_, q) = inst.question(&a.question).expect("stored with this instrument");
+            let (_, q) = inst
+                .question(&a.question)
+                .expect("stored with this instrument");
             let answer = match (&a.value, &q.answer) {
                 (AnswerValue::YesNo(true), _) => c.t("welfare-yes"),
                 (AnswerValue::YesNo(false), _) => c.t("welfare-no"),
@@ -561,7 +605,10 @@ async fn screening_show(
         .result
         .domains
         .iter()
-        .filter_map(|d| inst.domain(&d.domain).map(|x| (x.name.get(lang).to_string(), d.score, d.cap)))
+        .filter_map(|d| {
+            inst.domain(&d.domain)
+                .map(|x| (x.name.get(lang).to_string(), d.score, d.cap))
+        })
         .collect();
     render(&ScreeningShowPage {
         title: inst.title.get(lang).to_string(),
@@ -622,7 +669,10 @@ async fn concern_form(
     uri: Uri,
     Query(q): Query<PersonQuery>,
 ) -> Result<Response, AppError> {
-    let person = q.person.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
+    let person = q
+        .person
+        .as_deref()
+        .and_then(|s| s.trim().parse::<i64>().ok());
     render(&concern_page(&app, &v, &uri, person, FormState::default()).await?)
 }
 
@@ -736,7 +786,11 @@ impl ReferralsPage {
     }
 }
 
-async fn referrals_list(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Response, AppError> {
+async fn referrals_list(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+) -> Result<Response, AppError> {
     render(&referrals_page(&app, &v, &uri, None, FormState::default()).await?)
 }
 
@@ -869,7 +923,13 @@ struct AlertPage {
     f: FormState,
 }
 
-async fn alert_page(app: &AppState, v: &Visitor, uri: &Uri, id: i64, f: FormState) -> Result<AlertPage, AppError> {
+async fn alert_page(
+    app: &AppState,
+    v: &Visitor,
+    uri: &Uri,
+    id: i64,
+    f: FormState,
+) -> Result<AlertPage, AppError> {
     let actor = v.actor();
     let a = alerts::get(&app.db, ctx(app, v, &actor)?, id).await?;
     let c = Chrome::new(v, "welfare", uri);
@@ -934,7 +994,14 @@ async fn alert_dismiss(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let actor = v.actor();
-    match alerts::dismiss(&app.db, ctx(&app, &v, &actor)?, id, &first_of(&pairs, "reason")).await {
+    match alerts::dismiss(
+        &app.db,
+        ctx(&app, &v, &actor)?,
+        id,
+        &first_of(&pairs, "reason"),
+    )
+    .await
+    {
         Ok(()) => Ok(redirect_with_flash(
             "/welfare/alerts",
             "flash-alert-dismissed",
@@ -973,7 +1040,11 @@ struct NotificationsPage {
     items: Vec<notify::Notification>,
 }
 
-async fn notifications(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Response, AppError> {
+async fn notifications(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+) -> Result<Response, AppError> {
     let p = v.principal()?;
     render(&NotificationsPage {
         items: notify::inbox(&app.db, p.user_id, 100).await?,
@@ -1000,7 +1071,10 @@ struct SupervisionPage {
     areas: HashMap<String, String>,
 }
 
-pub(crate) async fn area_names(app: &AppState, lang: &str) -> Result<HashMap<String, String>, AppError> {
+pub(crate) async fn area_names(
+    app: &AppState,
+    lang: &str,
+) -> Result<HashMap<String, String>, AppError> {
     Ok(bala_registry::areas::all(&app.db)
         .await?
         .into_iter()
@@ -1025,7 +1099,11 @@ impl StatisticsPage {
     }
 }
 
-async fn supervision(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Response, AppError> {
+async fn supervision(
+    State(app): State<AppState>,
+    v: Visitor,
+    uri: Uri,
+) -> Result<Response, AppError> {
     let p = v.principal()?;
     let d = stats::dashboard(&app.db, &p.scope).await?;
     bala_store::audit::record(
@@ -1137,7 +1215,9 @@ async fn statistics(
 
 /// The role of the viewer, for templates that adapt (e.g. "assign to" shown to supervisors).
 pub(crate) fn is_supervisor(v: &Visitor) -> bool {
-    v.principal.as_ref().is_some_and(|p| p.role == Role::Supervisor)
+    v.principal
+        .as_ref()
+        .is_some_and(|p| p.role == Role::Supervisor)
 }
 
 #[cfg(test)]
@@ -1149,11 +1229,38 @@ mod tests {
     fn every_code_has_a_label() {
         let mut ids = vec![];
         let lists: [(&str, Vec<String>); 7] = [
-            ("agency", bala_welfare::vocab::AGENCIES.iter().map(|s| s.to_string()).collect()),
-            ("service", bala_welfare::vocab::SERVICES.iter().map(|s| s.to_string()).collect()),
-            ("concern", bala_welfare::vocab::CONCERNS.iter().map(|s| s.to_string()).collect()),
-            ("relation", bala_welfare::vocab::CONSENT_RELATIONS.iter().map(|s| s.to_string()).collect()),
-            ("level", super::LEVELS.iter().map(|s| s.to_string()).collect()),
+            (
+                "agency",
+                bala_welfare::vocab::AGENCIES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            (
+                "service",
+                bala_welfare::vocab::SERVICES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            (
+                "concern",
+                bala_welfare::vocab::CONCERNS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            (
+                "relation",
+                bala_welfare::vocab::CONSENT_RELATIONS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            (
+                "level",
+                super::LEVELS.iter().map(|s| s.to_string()).collect(),
+            ),
             (
                 "closure",
                 bala_welfare::case::ClosureReason::ALL
@@ -1163,7 +1270,10 @@ mod tests {
             ),
             (
                 "state",
-                bala_welfare::CaseState::ALL.iter().map(bala_welfare::store::code_of).collect(),
+                bala_welfare::CaseState::ALL
+                    .iter()
+                    .map(bala_welfare::store::code_of)
+                    .collect(),
             ),
         ];
         for (list, codes) in lists {
@@ -1177,9 +1287,7 @@ mod tests {
         for extra in ["supervisor", "head"] {
             ids.push(format!("welfare-escalation-{extra}"));
         }
-        for extra in [
-            "within_24h", "within_72h", "within_7d", "later", "none_yet",
-        ] {
+        for extra in ["within_24h", "within_72h", "within_7d", "later", "none_yet"] {
             ids.push(format!("welfare-band-{}", extra.replace('_', "-")));
         }
         for kind in bala_welfare::store::notify::KINDS {
@@ -1188,7 +1296,21 @@ mod tests {
         for kind in super::cases::EVENT_KINDS {
             ids.push(format!("welfare-event-{}", kind.replace('_', "-")));
         }
-        for status in ["open", "acknowledged", "dismissed", "case-opened", "sent", "accepted", "declined", "completed", "planned", "in-progress", "done", "cancelled", "missed"] {
+        for status in [
+            "open",
+            "acknowledged",
+            "dismissed",
+            "case-opened",
+            "sent",
+            "accepted",
+            "declined",
+            "completed",
+            "planned",
+            "in-progress",
+            "done",
+            "cancelled",
+            "missed",
+        ] {
             ids.push(format!("welfare-status-{status}"));
         }
         for severity in ["low", "medium", "high", "critical"] {
@@ -1196,7 +1318,12 @@ mod tests {
         }
         for id in ids {
             for lang in Lang::ALL {
-                assert_ne!(translate(lang, &id, None), id, "{id} missing in {}", lang.code());
+                assert_ne!(
+                    translate(lang, &id, None),
+                    id,
+                    "{id} missing in {}",
+                    lang.code()
+                );
             }
         }
     }

@@ -811,6 +811,7 @@ pub async fn transition(
     closure_reason: Option<&str>,
     note: Option<&str>,
 ) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let to_state = match to.trim() {
         "" => {
@@ -914,6 +915,7 @@ pub async fn transition(
 
 /// Adds a note to the timeline: `note`, `assessment` or `review`.
 pub async fn add_note(db: &Db, ctx: Ctx<'_>, id: i64, kind: &str, text: &str) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let kind = required_code("kind", kind, &["note", "assessment", "review"], &mut e);
     let text = required_text("text", text, MAX_NARRATIVE, &mut e);
@@ -943,6 +945,7 @@ pub async fn add_note(db: &Db, ctx: Ctx<'_>, id: i64, kind: &str, text: &str) ->
 
 /// Records the first contact with the child (stops the response clock).
 pub async fn record_first_response(db: &Db, ctx: Ctx<'_>, id: i64, note: &str) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let note = required_text("note", note, MAX_NARRATIVE, &mut e);
     e.into_result()?;
@@ -1014,6 +1017,7 @@ pub async fn add_plan_item(
     agency: &str,
     due_on: &str,
 ) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let goal = required_text("goal", goal, 2000, &mut e);
     let service = required_code("service", service, vocab::SERVICES, &mut e);
@@ -1065,6 +1069,7 @@ pub async fn set_plan_status(
     item: i64,
     status: &str,
 ) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let status = required_code(
         "status",
@@ -1120,6 +1125,7 @@ pub async fn set_plan_status(
 
 /// Plans a follow-up visit.
 pub async fn plan_visit(db: &Db, ctx: Ctx<'_>, id: i64, due_on: &str) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let due = required_date("due_on", due_on, &mut e);
     e.into_result()?;
@@ -1163,6 +1169,7 @@ pub async fn record_visit(
     status: &str,
     outcome: &str,
 ) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let status = required_code("status", status, &["done", "missed"], &mut e);
     let outcome = if status.as_deref() == Some("done") {
@@ -1240,6 +1247,7 @@ pub async fn add_document(
     content_type: &str,
     bytes: &[u8],
 ) -> Result<i64> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let name = filename
         .rsplit(['/', '\\'])
@@ -1361,6 +1369,7 @@ pub async fn add_consent(
     agencies: &[String],
     given_on: &str,
 ) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let given_by = required_text("given_by", given_by, 200, &mut e);
     let relation = required_code("relation", relation, vocab::CONSENT_RELATIONS, &mut e);
@@ -1464,6 +1473,7 @@ pub async fn withdraw_consent(db: &Db, ctx: Ctx<'_>, id: i64, consent: i64) -> R
 
 /// Shares the case with another social worker or supervisor (not for sensitive cases).
 pub async fn share(db: &Db, ctx: Ctx<'_>, id: i64, username: &str) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Share).await?;
     let mut e = ValidationErrors::new();
     let username = required_text("username", username, 64, &mut e);
     e.into_result()?;
@@ -1592,6 +1602,7 @@ pub async fn transfer(
     area_code: &str,
     note: &str,
 ) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::Transfer).await?;
     let mut e = ValidationErrors::new();
     let username = required_text("username", username, 64, &mut e);
     let note = required_text("note", note, MAX_NARRATIVE, &mut e);
@@ -1671,6 +1682,7 @@ pub async fn set_sensitive(
     sensitive: &str,
     note: &str,
 ) -> Result<()> {
+    access::require(db, ctx, id, CaseAction::SetSensitivity).await?;
     let mut e = ValidationErrors::new();
     let value = required_code("sensitive", sensitive, &["yes", "no"], &mut e);
     let note = required_text("note", note, MAX_NARRATIVE, &mut e);

@@ -19,9 +19,17 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("welfare_documents", "filename_enc", "document.filename"),
     ("welfare_screenings", "answers_enc", "screening.answers"),
     ("welfare_concerns", "narrative_enc", "concern.narrative"),
-    ("welfare_referrals", "decline_reason_enc", "referral.decline_reason"),
+    (
+        "welfare_referrals",
+        "decline_reason_enc",
+        "referral.decline_reason",
+    ),
     ("welfare_referrals", "note_enc", "referral.note"),
-    ("welfare_alerts", "dismiss_reason_enc", "alert.dismiss_reason"),
+    (
+        "welfare_alerts",
+        "dismiss_reason_enc",
+        "alert.dismiss_reason",
+    ),
 ];
 
 /// How many stored values each key id seals.
@@ -57,16 +65,21 @@ pub async fn reseal_all(db: &Db, ring: &KeyRing) -> Result<usize> {
             let id: i64 = r.try_get(0)?;
             let v: String = r.try_get(1)?;
             if let Some(new) = ring.reseal(field, &v)? {
-                sqlx::query(&update).bind(new).bind(id).execute(&mut *tx).await?;
+                sqlx::query(&update)
+                    .bind(new)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 changed += 1;
             }
         }
     }
     let current = ring.current().id().to_string();
-    let docs = sqlx::query("SELECT id, case_id, key_id, data FROM welfare_documents WHERE key_id <> $1")
-        .bind(&current)
-        .fetch_all(&mut *tx)
-        .await?;
+    let docs =
+        sqlx::query("SELECT id, case_id, key_id, data FROM welfare_documents WHERE key_id <> $1")
+            .bind(&current)
+            .fetch_all(&mut *tx)
+            .await?;
     for r in docs {
         let id: i64 = r.try_get(0)?;
         let case_id: i64 = r.try_get(1)?;

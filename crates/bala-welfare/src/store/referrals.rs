@@ -340,6 +340,7 @@ pub async fn send_from_case(
     service: &str,
     note: &str,
 ) -> Result<i64> {
+    access::require(db, ctx, case_id, CaseAction::Work).await?;
     let mut e = ValidationErrors::new();
     let to = required_code("to_agency", to_agency, vocab::AGENCIES, &mut e);
     let service = required_code("service", service, vocab::SERVICES, &mut e);

@@ -78,7 +78,10 @@ async fn latest(app: &AppState, instrument: bool, q: &FromQuery) -> Result<Strin
     };
     let chosen = list
         .iter()
-        .find(|i| q.code.as_deref().is_none_or(|c| c == i.code) && q.version.is_none_or(|v| v == i.version))
+        .find(|i| {
+            q.code.as_deref().is_none_or(|c| c == i.code)
+                && q.version.is_none_or(|v| v == i.version)
+        })
         .ok_or(AppError::NotFound)?;
     Ok(reference::body(&app.db, instrument, &chosen.code, chosen.version).await?)
 }
@@ -119,12 +122,22 @@ struct BodyForm {
     body: String,
 }
 
-async fn publish(app: &AppState, v: &Visitor, uri: &Uri, instrument: bool, body: String) -> Result<Response, AppError> {
+async fn publish(
+    app: &AppState,
+    v: &Visitor,
+    uri: &Uri,
+    instrument: bool,
+    body: String,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let outcome = if instrument {
-        reference::publish_instrument(&app.db, &actor, &body).await.map(|_| ())
+        reference::publish_instrument(&app.db, &actor, &body)
+            .await
+            .map(|_| ())
     } else {
-        reference::publish_rule_set(&app.db, &actor, &body).await.map(|_| ())
+        reference::publish_rule_set(&app.db, &actor, &body)
+            .await
+            .map(|_| ())
     };
     match outcome {
         Ok(()) => Ok(redirect_with_flash(

@@ -3,7 +3,10 @@
 //! emergency access. Every action posts a small form; on a mistake the case
 //! page comes back with the error next to the field of the form at fault.
 
-use super::{ctx, field_errors, first_of, is_supervisor, options, pairs_to_map, unprocessable, FormState, LEVELS};
+use super::{
+    ctx, field_errors, first_of, is_supervisor, options, pairs_to_map, unprocessable, FormState,
+    LEVELS,
+};
 use crate::error::AppError;
 use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use crate::pages::{redirect_with_flash, render, Chrome};
@@ -71,7 +74,11 @@ pub fn routes() -> RouteTable {
         .post("/welfare/cases/{id}/documents", m, document_add)
         .get("/welfare/cases/{id}/documents/{item}", m, document_get)
         .post("/welfare/cases/{id}/consents", m, consent_add)
-        .post("/welfare/cases/{id}/consents/{item}/withdraw", m, consent_withdraw)
+        .post(
+            "/welfare/cases/{id}/consents/{item}/withdraw",
+            m,
+            consent_withdraw,
+        )
         .post("/welfare/cases/{id}/shares", m, share_add)
         .post("/welfare/cases/{id}/shares/{item}/revoke", m, share_revoke)
         .post("/welfare/cases/{id}/transfer", m, transfer)
@@ -117,7 +124,11 @@ async fn list(
     let ctx = ctx(&app, &v, &actor)?;
     let visible = q.show.as_deref() == Some("all");
     let closed = q.closed.is_some();
-    let which = if visible { Listing::Visible } else { Listing::Mine };
+    let which = if visible {
+        Listing::Visible
+    } else {
+        Listing::Mine
+    };
     let cases = cases::list(&app.db, ctx, which, closed).await?;
     let today = bala_core::date::iso(time::OffsetDateTime::now_utc().date());
     let due_today = cases
@@ -125,7 +136,11 @@ async fn list(
         .filter(|c| c.next_visit.as_deref() == Some(today.as_str()))
         .cloned()
         .collect();
-    let overdue = cases.iter().filter(|c| c.overdue_tasks > 0).cloned().collect();
+    let overdue = cases
+        .iter()
+        .filter(|c| c.overdue_tasks > 0)
+        .cloned()
+        .collect();
     render(&ListPage {
         areas: super::area_names(&app, v.lang.code()).await?,
         c: Chrome::new(&v, "welfare", &uri),
@@ -156,7 +171,13 @@ struct PersonQuery {
     person: Option<String>,
 }
 
-async fn new_page(app: &AppState, v: &Visitor, uri: &Uri, person: Option<i64>, f: FormState) -> Result<NewPage, AppError> {
+async fn new_page(
+    app: &AppState,
+    v: &Visitor,
+    uri: &Uri,
+    person: Option<i64>,
+    f: FormState,
+) -> Result<NewPage, AppError> {
     let c = Chrome::new(v, "welfare", uri);
     let child = match person {
         Some(id) => super::child_view(app, v, id).await?,
@@ -256,11 +277,18 @@ impl ShowPage {
         self.fs(form).map(|f| f.val(field)).unwrap_or("")
     }
     fn consent_has(&self, agency: &str) -> bool {
-        self.fs("consent").is_some_and(|f| f.has("agencies", agency))
+        self.fs("consent")
+            .is_some_and(|f| f.has("agencies", agency))
     }
     fn event_detail(&self, e: &cases::TimelineEvent) -> String {
         let c = &self.c;
-        let s = |k: &str| e.details.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let s = |k: &str| {
+            e.details
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
         match e.kind.as_str() {
             "transition" | "closed" | "reopened" => {
                 let mut t = format!(
@@ -274,9 +302,17 @@ impl ShowPage {
                 t
             }
             "registered" => c.code("level", &s("risk")),
-            "plan_item" => format!("{} · {}", c.code("service", &s("service")), c.code("agency", &s("agency"))),
+            "plan_item" => format!(
+                "{} · {}",
+                c.code("service", &s("service")),
+                c.code("agency", &s("agency"))
+            ),
             "plan_status" => c.code("status", &s("status")),
-            "referral_sent" => format!("{} · {}", c.code("agency", &s("to")), c.code("service", &s("service"))),
+            "referral_sent" => format!(
+                "{} · {}",
+                c.code("agency", &s("to")),
+                c.code("service", &s("service"))
+            ),
             "referral_update" => c.code("status", &s("state")),
             "consent" => e
                 .details
@@ -291,7 +327,11 @@ impl ShowPage {
                 })
                 .unwrap_or_default(),
             "sensitivity" => {
-                if e.details.get("sensitive").and_then(|b| b.as_bool()).unwrap_or(false) {
+                if e.details
+                    .get("sensitive")
+                    .and_then(|b| b.as_bool())
+                    .unwrap_or(false)
+                {
                     c.t("welfare-sensitive")
                 } else {
                     c.t("welfare-not-sensitive")
@@ -439,27 +479,64 @@ async fn after(
 
 type Pairs = Form<Vec<(String, String)>>;
 
-async fn transition(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn transition(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let reason = first_of(&p, "closure_reason");
     let note = first_of(&p, "note");
-    let r = cases::transition(&app.db, ctx(&app, &v, &actor)?, id, &first_of(&p, "to"), Some(&reason), Some(&note)).await;
+    let r = cases::transition(
+        &app.db,
+        ctx(&app, &v, &actor)?,
+        id,
+        &first_of(&p, "to"),
+        Some(&reason),
+        Some(&note),
+    )
+    .await;
     after(&app, &v, id, "stage", &p, r, "flash-case-moved").await
 }
 
-async fn note(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn note(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
-    let r = cases::add_note(&app.db, ctx(&app, &v, &actor)?, id, &first_of(&p, "kind"), &first_of(&p, "text")).await;
+    let r = cases::add_note(
+        &app.db,
+        ctx(&app, &v, &actor)?,
+        id,
+        &first_of(&p, "kind"),
+        &first_of(&p, "text"),
+    )
+    .await;
     after(&app, &v, id, "notes", &p, r, "flash-note-added").await
 }
 
-async fn first_response(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn first_response(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
-    let r = cases::record_first_response(&app.db, ctx(&app, &v, &actor)?, id, &first_of(&p, "note")).await;
+    let r =
+        cases::record_first_response(&app.db, ctx(&app, &v, &actor)?, id, &first_of(&p, "note"))
+            .await;
     after(&app, &v, id, "response", &p, r, "flash-response-recorded").await
 }
 
-async fn plan_add(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn plan_add(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let r = cases::add_plan_item(
         &app.db,
@@ -481,11 +558,23 @@ async fn plan_status(
     Form(p): Pairs,
 ) -> Result<Response, AppError> {
     let actor = v.actor();
-    let r = cases::set_plan_status(&app.db, ctx(&app, &v, &actor)?, id, item, &first_of(&p, "status")).await;
+    let r = cases::set_plan_status(
+        &app.db,
+        ctx(&app, &v, &actor)?,
+        id,
+        item,
+        &first_of(&p, "status"),
+    )
+    .await;
     after(&app, &v, id, "plan", &p, r, "flash-plan-updated").await
 }
 
-async fn visit_add(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn visit_add(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let r = cases::plan_visit(&app.db, ctx(&app, &v, &actor)?, id, &first_of(&p, "due_on")).await;
     after(&app, &v, id, "visits", &p, r, "flash-visit-planned").await
@@ -510,7 +599,12 @@ async fn visit_record(
     after(&app, &v, id, "visits", &p, r, "flash-visit-recorded").await
 }
 
-async fn referral_send(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn referral_send(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let r = referrals::send_from_case(
         &app.db,
@@ -551,6 +645,13 @@ async fn document_add(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
     let actor = v.actor();
+    bala_welfare::store::access::require(
+        &app.db,
+        ctx(&app, &v, &actor)?,
+        id,
+        bala_welfare::gate::CaseAction::Work,
+    )
+    .await?;
     let no_file = || {
         WelfareError::Validation(ValidationErrors::single(FieldError::new(
             "file",
@@ -581,11 +682,13 @@ async fn document_add(
         }
     }
     let r = match (file, too_large) {
-        (_, true) => Err(WelfareError::Validation(ValidationErrors::single(FieldError::new(
-            "file",
-            "err-document-too-large",
-            "the file is too large or could not be read",
-        )))),
+        (_, true) => Err(WelfareError::Validation(ValidationErrors::single(
+            FieldError::new(
+                "file",
+                "err-document-too-large",
+                "the file is too large or could not be read",
+            ),
+        ))),
         (Some((name, ct, bytes)), false) if !bytes.is_empty() => {
             cases::add_document(&app.db, ctx(&app, &v, &actor)?, id, &name, &ct, &bytes)
                 .await
@@ -605,7 +708,13 @@ async fn document_get(
     let (name, ct, bytes) = cases::document(&app.db, ctx(&app, &v, &actor)?, id, item).await?;
     let ascii: String = name
         .chars()
-        .map(|ch| if ch.is_ascii_alphanumeric() || ".-_".contains(ch) { ch } else { '_' })
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ".-_".contains(ch) {
+                ch
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -628,7 +737,12 @@ async fn document_get(
         .into_response())
 }
 
-async fn consent_add(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn consent_add(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let agencies = super::all_of(&p, "agencies");
     let r = cases::add_consent(
@@ -654,9 +768,20 @@ async fn consent_withdraw(
     after(&app, &v, id, "consent", &[], r, "flash-consent-withdrawn").await
 }
 
-async fn share_add(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn share_add(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
-    let r = cases::share(&app.db, ctx(&app, &v, &actor)?, id, &first_of(&p, "username")).await;
+    let r = cases::share(
+        &app.db,
+        ctx(&app, &v, &actor)?,
+        id,
+        &first_of(&p, "username"),
+    )
+    .await;
     after(&app, &v, id, "sharing", &p, r, "flash-case-shared").await
 }
 
@@ -670,7 +795,12 @@ async fn share_revoke(
     after(&app, &v, id, "sharing", &[], r, "flash-case-unshared").await
 }
 
-async fn transfer(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn transfer(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let r = cases::transfer(
         &app.db,
@@ -692,14 +822,38 @@ async fn transfer(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, 
             )
             .await
             .is_ok();
-            let to = if still { format!("/welfare/cases/{id}") } else { "/welfare/cases".to_string() };
-            Ok(redirect_with_flash(&to, "flash-case-transferred", app.config.secure_cookies))
+            let to = if still {
+                format!("/welfare/cases/{id}")
+            } else {
+                "/welfare/cases".to_string()
+            };
+            Ok(redirect_with_flash(
+                &to,
+                "flash-case-transferred",
+                app.config.secure_cookies,
+            ))
         }
-        other => after(&app, &v, id, "transfer", &p, other, "flash-case-transferred").await,
+        other => {
+            after(
+                &app,
+                &v,
+                id,
+                "transfer",
+                &p,
+                other,
+                "flash-case-transferred",
+            )
+            .await
+        }
     }
 }
 
-async fn sensitivity(State(app): State<AppState>, v: Visitor, Path(id): Path<i64>, Form(p): Pairs) -> Result<Response, AppError> {
+async fn sensitivity(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path(id): Path<i64>,
+    Form(p): Pairs,
+) -> Result<Response, AppError> {
     let actor = v.actor();
     let r = cases::set_sensitive(
         &app.db,
@@ -745,13 +899,24 @@ async fn break_glass(
     Form(p): Pairs,
 ) -> Result<Response, AppError> {
     let actor = v.actor();
-    match cases::break_glass(&app.db, ctx(&app, &v, &actor)?, &first_of(&p, "person_id"), &first_of(&p, "reason")).await {
+    match cases::break_glass(
+        &app.db,
+        ctx(&app, &v, &actor)?,
+        &first_of(&p, "person_id"),
+        &first_of(&p, "reason"),
+    )
+    .await
+    {
         Ok(ids) => {
             let to = match ids.as_slice() {
                 [one] => format!("/welfare/cases/{one}"),
                 _ => "/welfare/cases?show=all".to_string(),
             };
-            Ok(redirect_with_flash(&to, "flash-break-glass", app.config.secure_cookies))
+            Ok(redirect_with_flash(
+                &to,
+                "flash-break-glass",
+                app.config.secure_cookies,
+            ))
         }
         Err(WelfareError::Validation(e)) => {
             let c = Chrome::new(&v, "welfare", &uri);
