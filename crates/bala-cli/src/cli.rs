@@ -276,8 +276,11 @@ fn iin_check(raw: &str) -> ExitCode {
 
 async fn serve(g: &Global, args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let db = open(g).await?;
+    let encryption = key_ring(g, args.encryption_key.as_deref())?;
     if demo {
-        crate::demo::load(&db).await.context("loading demo data")?;
+        crate::demo::load(&db, &encryption)
+            .await
+            .context("loading demo data")?;
     }
     let secret_key = match args.secret_key {
         Some(k) if k.len() >= 32 => k.into_bytes(),
@@ -285,7 +288,6 @@ async fn serve(g: &Global, args: ServeArgs, demo: bool) -> anyhow::Result<ExitCo
         None => bala_web::config::load_or_create_secret(&g.data_dir)
             .with_context(|| format!("cannot create {}/secret.key", g.data_dir.display()))?,
     };
-    let encryption = key_ring(g, args.encryption_key.as_deref())?;
     let config = bala_web::Config {
         listen: args.listen,
         data_dir: g.data_dir.clone(),
