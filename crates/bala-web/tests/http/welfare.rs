@@ -1143,7 +1143,106 @@ async fn escalation_past_24_hours(backend: Backend) {
     assert!(html.contains("A first response is overdue."));
 }
 
+/// `bala keys rotate`: every sealed value, documents included, re-sealed with the
+/// new key in one go; afterwards the old key is not needed to read anything.
+async fn key_rotation_reseals_every_value(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let social = principal_of(&app, "social").await;
+    let a = actor_of(&social);
+    let c = ctx(&social, &a, &app.keys);
+    let child = person(&app, "Серікбаева", "Інжу", "2014-04-04", "F", "751110000").await;
+    let id = cases::create(
+        &app.t.db,
+        c,
+        &NewCase {
+            person_id: child,
+            subject: "child".into(),
+            concerns: vec!["neglect".into()],
+            risk: "medium".into(),
+            summary: "Сводка до ротации".into(),
+            assign_to: None,
+            source: "direct".into(),
+            source_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    cases::add_note(&app.t.db, c, id, "note", "Заметка до ротации")
+        .await
+        .unwrap();
+    cases::add_consent(
+        &app.t.db,
+        c,
+        id,
+        "Мать",
+        "mother",
+        &["health".into()],
+        "2026-01-15",
+    )
+    .await
+    .unwrap();
+    cases::add_document(
+        &app.t.db,
+        c,
+        id,
+        "a.txt",
+        "text/plain",
+        "документ".as_bytes(),
+    )
+    .await
+    .unwrap();
+    let old = app.keys.current().id().to_string();
+    let before = bala_welfare::store::keys::usage(&app.t.db).await.unwrap();
+    assert_eq!(before.keys().collect::<Vec<_>>(), vec![&old]);
+    let sealed = before[&old];
+    assert_eq!(
+        sealed, 5,
+        "summary, note, consent giver, file name, document"
+    );
+
+    let new_key = bala_welfare::crypt::SecretKey::generate();
+    let ring = app.keys.rotated(new_key.clone());
+    let changed = bala_welfare::store::keys::reseal_all(&app.t.db, &ring)
+        .await
+        .unwrap();
+    assert_eq!(changed as i64, sealed);
+    let after = bala_welfare::store::keys::usage(&app.t.db).await.unwrap();
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        vec![&new_key.id().to_string()]
+    );
+    assert_eq!(
+        bala_welfare::store::keys::reseal_all(&app.t.db, &ring)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to re-seal"
+    );
+
+    // Only the new key is needed now.
+    let retired = ring.retaining(&[]);
+    let c2 = ctx(&social, &a, &retired);
+    let d = cases::get(&app.t.db, c2, id).await.unwrap();
+    assert_eq!(d.case.summary.as_deref(), Some("Сводка до ротации"));
+    assert!(d
+        .timeline
+        .iter()
+        .any(|e| e.note.as_deref() == Some("Заметка до ротации")));
+    assert_eq!(d.consents[0].given_by, "Мать");
+    let doc = d.documents[0].id;
+    let (name, _, bytes) = cases::document(&app.t.db, c2, id, doc).await.unwrap();
+    assert_eq!(
+        (name.as_str(), bytes.as_slice()),
+        ("a.txt", "документ".as_bytes())
+    );
+    // The old ring alone cannot open the re-sealed values.
+    assert!(cases::get(&app.t.db, ctx(&social, &a, &app.keys), id)
+        .await
+        .is_err());
+}
+
 both_backends!(
+    key_rotation_reseals_every_value,
     journey,
     case_authorization_matrix,
     encryption_at_rest,
