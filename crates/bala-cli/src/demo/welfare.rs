@@ -96,6 +96,34 @@ async fn backdate(db: &Db, case_id: i64, hours: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Dates a case's first response `hours` after its registration (demo cases were
+/// answered in time, not at the moment the demo was loaded).
+async fn responded_after(db: &Db, case_id: i64, hours: i64) -> anyhow::Result<()> {
+    let row = sqlx::query("SELECT registered_at FROM welfare_cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_one(db.reader())
+        .await?;
+    let registered: String = bala_store::Row::try_get(&row, 0)?;
+    let at = bala_store::time_fmt::parse(&registered).context("stored timestamp")?
+        + Duration::hours(hours);
+    let at = bala_store::time_fmt::format(at);
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE welfare_cases SET first_response_at = $1 WHERE id = $2")
+        .bind(&at)
+        .bind(case_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE welfare_case_events SET at = $1 WHERE case_id = $2 AND kind = 'first_response'",
+    )
+    .bind(&at)
+    .bind(case_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Loads this pillar's demo data (called once, after the register's).
 pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
     let (nurse, nurse_a) = principal(db, "nurse.almaly").await?;
@@ -141,10 +169,28 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         children.len() >= 10,
         "the demo register has too few children in Almaly"
     );
-    let child = |i: usize| &children[i];
+    // Each scenario gets a different child of a fitting age.
+    let mut used = std::collections::HashSet::new();
+    let mut pick =
+        |min_years: i32, max_years: i32| -> anyhow::Result<bala_registry::people::Person> {
+            let today = OffsetDateTime::now_utc().date();
+            let found = children
+                .iter()
+                .find(|p| {
+                    let age = bala_core::parse_date(&p.birth_date)
+                        .map(|b| bala_core::date::age_years(b, today))
+                        .unwrap_or(-1);
+                    !used.contains(&p.id) && (min_years..=max_years).contains(&age)
+                })
+                .or_else(|| children.iter().find(|p| !used.contains(&p.id)))
+                .cloned()
+                .context("not enough demo children in Almaly")?;
+            used.insert(found.id);
+            Ok(found)
+        };
 
     // Screenings by the nurse: immediate danger, medium, low.
-    let danger = child(0);
+    let danger = pick(0, 4)?;
     screenings::create(
         db,
         n,
@@ -160,7 +206,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let medium = child(1);
+    let medium = pick(6, 14)?;
     screenings::create(
         db,
         n,
@@ -176,7 +222,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let low = child(2);
+    let low = pick(0, 17)?;
     screenings::create(
         db,
         n,
@@ -193,7 +239,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         db,
         n,
         &ConcernInput {
-            person_id: child(3).id,
+            person_id: pick(7, 15)?.id,
             concerns: vec!["neglect".into(), "no_documents".into()],
             level: "high".into(),
             agency: "education".into(),
@@ -202,8 +248,11 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
     )
     .await?;
 
-    let case = |i: usize, concerns: &[&str], risk: &str, summary: &str| NewCase {
-        person_id: child(i).id,
+    let case = |child: bala_registry::people::Person,
+                concerns: &[&str],
+                risk: &str,
+                summary: &str| NewCase {
+        person_id: child.id,
         subject: "child".into(),
         concerns: concerns.iter().map(|c| c.to_string()).collect(),
         risk: risk.into(),
@@ -220,7 +269,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         db,
         s,
         &case(
-            4,
+            pick(0, 6)?,
             &["neglect"],
             "high",
             "Мать одна воспитывает троих детей, задолженность за жильё, дети часто болеют.",
@@ -235,6 +284,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         "Домашний визит: дети дома, мать на работе до вечера.",
     )
     .await?;
+    responded_after(db, c1, 6).await?;
     cases::transition(
         db,
         s,
@@ -279,7 +329,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         db,
         s,
         &case(
-            5,
+            pick(11, 16)?,
             &["child_labour", "neglect"],
             "medium",
             "Подросток работает на рынке вместо школы.",
@@ -288,6 +338,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
     .await?;
     backdate(db, c2, 24 * 20).await?;
     cases::record_first_response(db, s, c2, "Встреча с семьёй в школе.").await?;
+    responded_after(db, c2, 30).await?;
     cases::transition(db, s, c2, "assessment", None, None).await?;
     cases::transition(db, s, c2, "case_plan", None, None).await?;
     cases::add_plan_item(
@@ -345,7 +396,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         db,
         s,
         &case(
-            6,
+            pick(3, 12)?,
             &["without_parental_care"],
             "high",
             "Ребёнок остался с бабушкой после ареста отца.",
@@ -354,6 +405,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
     .await?;
     backdate(db, c3, 24 * 60).await?;
     cases::record_first_response(db, s, c3, "Визит к бабушке.").await?;
+    responded_after(db, c3, 20).await?;
     for (to, who) in [
         ("assessment", s),
         ("case_plan", s),
@@ -386,7 +438,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         db,
         s,
         &case(
-            7,
+            pick(1, 10)?,
             &["physical_abuse", "domestic_violence"],
             "immediate_danger",
             "Соседи сообщают о криках и ударах ночью.",
@@ -400,7 +452,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         db,
         s,
         &case(
-            8,
+            pick(8, 15)?,
             &["sexual_abuse"],
             "high",
             "Раскрытие ребёнком в беседе с психологом.",
@@ -409,6 +461,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
     .await?;
     backdate(db, c5, 30).await?;
     cases::record_first_response(db, s, c5, "Ребёнок в безопасности у тёти.").await?;
+    responded_after(db, c5, 3).await?;
 
     // Escalations for the clocks above, and the alert rules over the district.
     cases::escalate(db).await?;
