@@ -65,6 +65,10 @@ pub struct AreaParams {
     pub parent: Option<String>,
     /// Only areas existing on this date (`YYYY-MM-DD`).
     pub on: Option<String>,
+    /// From 1 (default 1).
+    pub page: Option<i64>,
+    /// 1–200 (default 200).
+    pub per_page: Option<i64>,
 }
 
 /// Areas: all of them, or the children of `parent`.

@@ -28,6 +28,11 @@ pub fn routes() -> RouteTable {
         .post("/admin/users/{id}", admin, update)
         .post("/admin/users/{id}/password", admin, set_password)
         .post("/admin/users/{id}/disable", admin, set_disabled)
+        .post(
+            "/admin/users/{id}/tokens/{token}/revoke",
+            admin,
+            revoke_token,
+        )
         .get("/admin/audit", Rule::Can(Action::ViewAudit), audit_page)
 }
 
@@ -117,6 +122,8 @@ struct FormPage {
     f: FormView,
     roles: Vec<(&'static str, String)>,
     area_options: Vec<(String, String)>,
+    /// The user's API tokens (when editing): id, name, prefix, scope message, revoked.
+    tokens: Vec<(i64, String, String, String, bool)>,
 }
 
 async fn form_page(
@@ -155,6 +162,22 @@ async fn form_page(
         },
         roles: Role::ALL.iter().map(|r| (r.code(), role_key(*r))).collect(),
         area_options: area_options(app, &v.principal()?.scope, v.lang.code()).await?,
+        tokens: match editing {
+            Some((id, _)) => bala_access::tokens::list_for(&app.db, id)
+                .await?
+                .into_iter()
+                .map(|t| {
+                    (
+                        t.id,
+                        t.name,
+                        t.prefix,
+                        format!("token-scope-{}", t.scope.replace('_', "-")),
+                        t.revoked_at.is_some(),
+                    )
+                })
+                .collect(),
+            None => vec![],
+        },
         c,
     })
 }
@@ -329,6 +352,19 @@ async fn set_disabled(
     Ok(redirect_with_flash(
         &format!("/admin/users/{id}"),
         flash,
+        app.config.secure_cookies,
+    ))
+}
+
+async fn revoke_token(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path((id, token)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    bala_access::tokens::revoke(&app.db, &v.actor(), id, token).await?;
+    Ok(redirect_with_flash(
+        &format!("/admin/users/{id}"),
+        "flash-token-revoked",
         app.config.secure_cookies,
     ))
 }

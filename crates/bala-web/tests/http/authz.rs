@@ -41,6 +41,7 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
     };
     path.replace("{id}", &id.to_string())
         .replace("{related}", &ids.relative.to_string())
+        .replace("{token}", "999999")
         .replace("{code}", "751110000")
         .replace("{name}", "bala.css")
 }
