@@ -6,6 +6,7 @@ mod households;
 mod immunization;
 mod indicators;
 mod people;
+mod surveillance;
 mod welfare;
 
 use crate::error::{AppError, Problem, ProblemField};
@@ -27,6 +28,7 @@ pub fn routes() -> RouteTable {
         .merge(immunization::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
+        .merge(surveillance::routes())
 }
 
 struct BearerAuth;
@@ -56,6 +58,7 @@ impl Modify for BearerAuth {
         people::list, people::get, people::create, people::update, people::relations,
         households::list, households::get, households::create,
         areas::list, areas::get,
+        surveillance::performance,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&BearerAuth),
@@ -63,7 +66,8 @@ impl Modify for BearerAuth {
     tags(
         (name = "people", description = "Children and caregivers"),
         (name = "households", description = "Households"),
-        (name = "areas", description = "Kazakhstan's administrative tree (KATO)")
+        (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
+        (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)")
     )
 )]
 pub struct ApiDoc;

@@ -8,6 +8,7 @@ mod auth;
 mod immunization;
 mod indicators;
 pub(crate) mod people;
+mod surveillance;
 mod welfare;
 
 use crate::error::{AppError, ErrorInfo};
@@ -39,6 +40,7 @@ pub fn routes() -> RouteTable {
         .merge(immunization::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
+        .merge(surveillance::routes())
 }
 
 /// What every page's layout needs: language, user, CSRF token, where we are.
@@ -55,7 +57,12 @@ pub struct Chrome {
 }
 
 /// Pillar pages in the navigation: (href, nav id, label message, action needed).
-const PILLARS: &[(&str, &str, &str, Action)] = &[];
+const PILLARS: &[(&str, &str, &str, Action)] = &[(
+    "/surveillance",
+    "surveillance",
+    "nav-surveillance",
+    Action::ViewAggregates,
+)];
 
 fn action_named(name: &str) -> Option<Action> {
     use Action::*;

@@ -9,3 +9,4 @@ mod authz;
 mod i18n;
 mod ops;
 mod people;
+mod surveillance;
