@@ -1,8 +1,8 @@
 //! Administration: user accounts and the audit trail.
 
 use super::people::area_options;
-use super::{redirect_with_flash, render, Chrome};
-use crate::error::{translated_field_error, AppError};
+use super::{redirect_with_flash, render, Chrome, FieldMessages};
+use crate::error::AppError;
 use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
@@ -102,12 +102,12 @@ struct FormView {
     display_name: String,
     role: String,
     scope: String,
-    errors: Vec<(String, String)>,
+    errors: FieldMessages,
 }
 
 impl FormView {
     fn err(&self, field: &str) -> Option<&String> {
-        self.errors.iter().find(|e| e.0 == field).map(|e| &e.1)
+        self.errors.get(field)
     }
 }
 
@@ -135,13 +135,7 @@ async fn form_page(
     errors: Option<&ValidationErrors>,
 ) -> Result<FormPage, AppError> {
     let c = Chrome::new(v, "users", uri);
-    let errors = errors
-        .map(|e| {
-            e.0.iter()
-                .map(|x| (x.field.clone(), translated_field_error(c.tr, x)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let errors = FieldMessages::translate(c.tr, errors);
     Ok(FormPage {
         title: if editing.is_some() {
             "user-edit"

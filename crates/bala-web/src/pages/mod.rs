@@ -167,6 +167,33 @@ impl Chrome {
     }
 }
 
+/// The field errors of a submitted form, translated, in the order they were found.
+#[derive(Debug, Default)]
+pub struct FieldMessages(pub Vec<(String, String)>);
+
+impl FieldMessages {
+    pub fn translate(tr: Tr, errors: Option<&bala_core::ValidationErrors>) -> FieldMessages {
+        FieldMessages(
+            errors
+                .map(|e| {
+                    e.0.iter()
+                        .map(|f| (f.field.clone(), crate::error::translated_field_error(tr, f)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The message for one field, for an inline error.
+    pub fn get(&self, field: &str) -> Option<&String> {
+        self.0.iter().find(|e| e.0 == field).map(|e| &e.1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Renders a template into a 200 response.
 pub fn render(t: &impl Template) -> Result<Response, AppError> {
     Ok(Html(t.render()?).into_response())

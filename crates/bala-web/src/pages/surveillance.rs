@@ -2,7 +2,7 @@
 //! records, weekly reporting (zero reports included) and population denominators.
 
 use super::people::area_options;
-use super::{redirect_with_flash, render, Chrome};
+use super::{redirect_with_flash, render, Chrome, FieldMessages};
 use crate::error::{translated_field_error, AppError};
 use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use crate::routes::{RouteTable, Rule};
@@ -215,7 +215,7 @@ async fn dashboard(
 /// A flat form (fields `s1_collected` … for specimens) with its errors.
 struct CaseForm {
     values: HashMap<String, String>,
-    errors: Vec<(String, String)>,
+    errors: FieldMessages,
 }
 
 impl CaseForm {
@@ -229,11 +229,12 @@ impl CaseForm {
             .unwrap_or("")
     }
     fn err(&self, field: &str) -> Option<&String> {
-        self.errors.iter().find(|e| e.0 == field).map(|e| &e.1)
+        self.errors.get(field)
     }
     /// Errors of fields shown without an inline message (specimen rows).
     fn loose(&self) -> Vec<String> {
         self.errors
+            .0
             .iter()
             .filter(|e| e.0.starts_with("specimens["))
             .map(|e| format!("{}: {}", e.0, e.1))
@@ -356,15 +357,6 @@ fn ctx<'a>(v: &'a Visitor, actor: &'a bala_store::audit::Actor) -> Result<Ctx<'a
     })
 }
 
-fn errors_of(c: &Chrome, e: Option<&ValidationErrors>) -> Vec<(String, String)> {
-    e.map(|e| {
-        e.0.iter()
-            .map(|f| (f.field.clone(), translated_field_error(c.tr, f)))
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
 async fn afp_page(
     app: &AppState,
     v: &Visitor,
@@ -392,7 +384,7 @@ async fn afp_page(
         }),
         f: CaseForm {
             values,
-            errors: errors_of(&c, errors),
+            errors: FieldMessages::translate(c.tr, errors),
         },
         area_options: area_options(app, &v.principal()?.scope, v.lang.code()).await?,
         slots: SLOTS,
@@ -555,7 +547,7 @@ async fn measles_page(
         }),
         f: CaseForm {
             values,
-            errors: errors_of(&c, errors),
+            errors: FieldMessages::translate(c.tr, errors),
         },
         area_options: area_options(app, &v.principal()?.scope, v.lang.code()).await?,
         slots: SLOTS,
@@ -716,6 +708,19 @@ struct CasesPage {
     rows: Vec<CaseRow>,
 }
 
+/// Area names in the page's language, by code.
+async fn names(app: &AppState, lang: &str) -> Result<HashMap<String, String>, AppError> {
+    Ok(areas::all(&app.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.code.clone(), a.name(lang).to_string()))
+        .collect())
+}
+
+fn class_key(prefix: &str, code: &str) -> String {
+    format!("{prefix}{}", code.replace('_', "-"))
+}
+
 async fn afp_list(
     State(app): State<AppState>,
     v: Visitor,
@@ -723,14 +728,8 @@ async fn afp_list(
     Query(q): Query<AreaYear>,
 ) -> Result<Response, AppError> {
     let actor = v.actor();
-    let area = area_or_default(&v, q.area)?;
-    let year = check_year(q.year)?;
-    let lang = v.lang.code();
-    let names: HashMap<String, String> = areas::all(&app.db)
-        .await?
-        .into_iter()
-        .map(|a| (a.code.clone(), a.name(lang).to_string()))
-        .collect();
+    let (area, year) = (area_or_default(&v, q.area)?, check_year(q.year)?);
+    let names = names(&app, v.lang.code()).await?;
     let rows = store::list_afp(&app.db, ctx(&v, &actor)?, &area, year)
         .await?
         .into_iter()
@@ -740,26 +739,12 @@ async fn afp_list(
             area: names.get(&r.case.area_code).cloned().unwrap_or_default(),
             adequate: r.case.adequate_specimens(),
             in48h: r.case.investigated_in_48h(),
-            class_key: format!(
-                "surv-afp-class-{}",
-                r.case.classification.code().replace('_', "-")
-            ),
-            suggested_key: format!(
-                "surv-afp-class-{}",
-                r.case.suggested_class().code().replace('_', "-")
-            ),
+            class_key: class_key("surv-afp-class-", r.case.classification.code()),
+            suggested_key: class_key("surv-afp-class-", r.case.suggested_class().code()),
             epid: r.case.epid,
         })
         .collect();
-    render(&CasesPage {
-        c: Chrome::new(&v, "surveillance", &uri),
-        title: "surv-afp-cases",
-        kind: "afp",
-        area_name: names.get(&area).cloned().unwrap_or_default(),
-        area,
-        year,
-        rows,
-    })
+    cases_page(&v, &uri, "afp", "surv-afp-cases", area, year, &names, rows)
 }
 
 async fn measles_list(
@@ -769,14 +754,8 @@ async fn measles_list(
     Query(q): Query<AreaYear>,
 ) -> Result<Response, AppError> {
     let actor = v.actor();
-    let area = area_or_default(&v, q.area)?;
-    let year = check_year(q.year)?;
-    let lang = v.lang.code();
-    let names: HashMap<String, String> = areas::all(&app.db)
-        .await?
-        .into_iter()
-        .map(|a| (a.code.clone(), a.name(lang).to_string()))
-        .collect();
+    let (area, year) = (area_or_default(&v, q.area)?, check_year(q.year)?);
+    let names = names(&app, v.lang.code()).await?;
     let rows = store::list_measles(&app.db, ctx(&v, &actor)?, &area, year)
         .await?
         .into_iter()
@@ -786,21 +765,38 @@ async fn measles_list(
             area: names.get(&r.case.area_code).cloned().unwrap_or_default(),
             adequate: r.case.adequate_specimen(),
             in48h: r.case.investigated_in_48h(),
-            class_key: format!(
-                "surv-measles-class-{}",
-                r.case.classification.code().replace('_', "-")
-            ),
-            suggested_key: format!(
-                "surv-measles-class-{}",
-                r.case.suggested_class().code().replace('_', "-")
-            ),
+            class_key: class_key("surv-measles-class-", r.case.classification.code()),
+            suggested_key: class_key("surv-measles-class-", r.case.suggested_class().code()),
             epid: r.case.epid,
         })
         .collect();
+    cases_page(
+        &v,
+        &uri,
+        "measles",
+        "surv-measles-cases",
+        area,
+        year,
+        &names,
+        rows,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cases_page(
+    v: &Visitor,
+    uri: &Uri,
+    kind: &'static str,
+    title: &'static str,
+    area: String,
+    year: i32,
+    names: &HashMap<String, String>,
+    rows: Vec<CaseRow>,
+) -> Result<Response, AppError> {
     render(&CasesPage {
-        c: Chrome::new(&v, "surveillance", &uri),
-        title: "surv-measles-cases",
-        kind: "measles",
+        c: Chrome::new(v, "surveillance", uri),
+        title,
+        kind,
         area_name: names.get(&area).cloned().unwrap_or_default(),
         area,
         year,
@@ -1009,11 +1005,7 @@ async fn population_view(
 ) -> Result<PopulationPage, AppError> {
     let lang = v.lang.code();
     let c = Chrome::new(v, "surveillance", uri);
-    let names: HashMap<String, String> = areas::all(&app.db)
-        .await?
-        .into_iter()
-        .map(|a| (a.code.clone(), a.name(lang).to_string()))
-        .collect();
+    let names = names(app, lang).await?;
     let rows = store::populations(&app.db, year)
         .await?
         .into_iter()
