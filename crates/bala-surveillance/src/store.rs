@@ -201,10 +201,8 @@ async fn parse_afp(db: &Db, ctx: Ctx<'_>, input: &AfpInput) -> Result<(Patient, 
     let mut specimens = Vec::new();
     for (n, s) in input.specimens.iter().enumerate() {
         let f = |name: &str| format!("specimens[{}].{name}", n + 1);
-        if s.collected.trim().is_empty()
-            && s.lab_arrival.trim().is_empty()
-            && s.result.trim().is_empty()
-        {
+        // An unused slot of the form: no dates (its selects still carry their defaults).
+        if s.collected.trim().is_empty() && s.lab_arrival.trim().is_empty() {
             continue;
         }
         let collected = date_in(&mut e, &f("collected"), &s.collected, true);
