@@ -5,6 +5,7 @@
 
 mod immunization;
 mod indicators;
+mod surveillance;
 mod welfare;
 
 use bala_access::{users, Role};
@@ -251,6 +252,7 @@ pub async fn load(db: &Db, keys: &bala_welfare::crypt::KeyRing) -> anyhow::Resul
     immunization::load(db).await?;
     welfare::load(db, keys).await?;
     indicators::load(db).await?;
+    surveillance::load(db).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod households;
 mod immunization;
 mod indicators;
 mod people;
+mod surveillance;
 mod welfare;
 
 use crate::error::{AppError, Problem, ProblemField};
@@ -27,6 +28,7 @@ pub fn routes() -> RouteTable {
         .merge(immunization::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
+        .merge(surveillance::routes())
 }
 
 struct BearerAuth;
@@ -56,6 +58,7 @@ impl Modify for BearerAuth {
         people::list, people::get, people::create, people::update, people::relations,
         households::list, households::get, households::create,
         areas::list, areas::get,
+        surveillance::performance,
         welfare::instrument, welfare::screening_create, welfare::screening_get, welfare::concern_create,
         welfare::alert_list, welfare::alert_acknowledge, welfare::alert_dismiss,
         welfare::case_list, welfare::case_create, welfare::case_get, welfare::case_transition,
@@ -68,7 +71,8 @@ impl Modify for BearerAuth {
         (name = "people", description = "Children and caregivers"),
         (name = "households", description = "Households"),
         (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
-        (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics")
+        (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics"),
+        (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)")
     )
 )]
 pub struct ApiDoc;

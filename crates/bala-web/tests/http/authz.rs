@@ -11,6 +11,10 @@ use reqwest::{Method, StatusCode};
 
 /// Record numbers to put into paths.
 struct Ids {
+    afp_in: i64,
+    afp_out: i64,
+    measles_in: i64,
+    measles_out: i64,
     person_in: i64,
     person_out: i64,
     relative: i64,
@@ -27,6 +31,8 @@ struct Ids {
 fn scoped(path: &str) -> bool {
     path.contains("/people/{id}")
         || path.contains("/households/{id}")
+        || path.starts_with("/surveillance/afp/{id}")
+        || path.starts_with("/surveillance/measles/{id}")
         || path.contains("/welfare/cases/{id}")
 }
 
@@ -42,7 +48,19 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
     } else {
         (ids.person_out, ids.household_out, ids.case_out)
     };
-    let id = if path.contains("/households/") {
+    let id = if path.starts_with("/surveillance/afp/") {
+        if inside {
+            ids.afp_in
+        } else {
+            ids.afp_out
+        }
+    } else if path.starts_with("/surveillance/measles/") {
+        if inside {
+            ids.measles_in
+        } else {
+            ids.measles_out
+        }
+    } else if path.contains("/households/") {
         h
     } else if path.contains("/welfare/cases/") {
         c
@@ -55,6 +73,7 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
     };
     path.replace("{id}", &id.to_string())
         .replace("{related}", &ids.relative.to_string())
+        .replace("{token}", "999999")
         .replace("{code}", "751110000")
         .replace("{name}", "bala.css")
         .replace("{item}", "999999")
@@ -194,6 +213,10 @@ async fn every_route_every_role(backend: Backend) {
     .unwrap();
     let case_out = welfare_case(&app, "social.shieli", person_out).await;
     let ids = Ids {
+        afp_in: crate::surveillance::afp_case(&app, "KAZ-ALA-2026-001", "751110000").await,
+        afp_out: crate::surveillance::afp_case(&app, "KAZ-KZY-2026-001", "434600000").await,
+        measles_in: crate::surveillance::measles_case(&app, "KAZ-ALA-2026-101", "751110000").await,
+        measles_out: crate::surveillance::measles_case(&app, "KAZ-KZY-2026-101", "434600000").await,
         person_in,
         person_out,
         case_in,

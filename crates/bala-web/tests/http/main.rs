@@ -9,4 +9,5 @@ mod authz;
 mod i18n;
 mod ops;
 mod people;
+mod surveillance;
 mod welfare;
