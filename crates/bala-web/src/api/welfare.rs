@@ -434,7 +434,7 @@ pub async fn case_referral(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct YearParams {
-    /// A calendar year (2000–2100); all years when absent (statistics) or this year (indicators).
+    /// A calendar year (1990–2100); all years when absent (statistics) or this year (indicators).
     pub year: Option<String>,
 }
 

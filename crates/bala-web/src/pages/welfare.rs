@@ -1148,11 +1148,11 @@ pub(crate) fn parse_year(raw: Option<&str>) -> Result<Option<i32>, ValidationErr
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => match s.parse::<i32>() {
-            Ok(y) if (2000..=2100).contains(&y) => Ok(Some(y)),
+            Ok(y) if (1990..=2100).contains(&y) => Ok(Some(y)),
             _ => Err(ValidationErrors::single(bala_core::FieldError::new(
                 "year",
                 "err-year",
-                "a year between 2000 and 2100",
+                "a year from 1990 to 2100",
             ))),
         },
     }

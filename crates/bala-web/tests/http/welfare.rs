@@ -997,7 +997,7 @@ async fn api_screening_and_statistics(backend: Backend) {
         medium["kind"], "primary",
         "a count of 1 is never shown: {screenings}"
     );
-    let r = analyst.get("/api/v1/welfare/indicators?year=1999").await;
+    let r = analyst.get("/api/v1/welfare/indicators?year=1989").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = analyst.get("/api/v1/welfare/indicators").await;
     let values: serde_json::Value = r.json().await.unwrap();
