@@ -458,7 +458,7 @@ fn key_ring(g: &Global, configured: Option<&str>) -> anyhow::Result<bala_welfare
     }
 }
 
-/// Every minute: first-response escalations, then the notification outbox.
+/// Every minute: first-response escalations, overdue referrals, then the notification outbox.
 async fn welfare_housekeeping(db: Db) {
     let notifier = bala_welfare::store::notify::LoggingNotifier;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -466,6 +466,9 @@ async fn welfare_housekeeping(db: Db) {
         tick.tick().await;
         if let Err(e) = bala_welfare::store::cases::escalate(&db).await {
             tracing::warn!(error = %e, "welfare escalation sweep failed");
+        }
+        if let Err(e) = bala_welfare::store::referrals::notify_overdue(&db).await {
+            tracing::warn!(error = %e, "overdue referral sweep failed");
         }
         if let Err(e) = bala_welfare::store::notify::deliver_pending(&db, &notifier, 200).await {
             tracing::warn!(error = %e, "notification delivery failed");

@@ -201,7 +201,9 @@ CREATE TABLE welfare_referrals (
     sent_at TEXT NOT NULL,
     sent_by TEXT NOT NULL,
     accepted_at TEXT,
-    ended_at TEXT
+    ended_at TEXT,
+    -- The wait (response, completion) whose overdue notice was sent, so it is sent once.
+    overdue_notified TEXT
 );
 CREATE INDEX welfare_referrals_case ON welfare_referrals (case_id);
 CREATE INDEX welfare_referrals_incoming ON welfare_referrals (to_agency, state, area_code);

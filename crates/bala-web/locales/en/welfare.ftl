@@ -372,3 +372,6 @@ err-referral-consent = Record the family's consent to share with this agency fir
 err-toml = The text is not valid TOML or has a field the format does not know.
 err-version-not-new = This version already exists; publish a higher version number.
 err-visit-recorded = This visit is already recorded.
+welfare-event-referral-overdue = Referral overdue
+welfare-stage-response = waiting for an answer
+welfare-stage-completion = waiting for the service

@@ -372,3 +372,6 @@ err-referral-consent = Алдымен отбасының осы ведомств
 err-toml = Мәтін дұрыс TOML емес немесе белгісіз өріс бар.
 err-version-not-new = Бұл нұсқа бар; нұсқаның үлкенірек нөмірін көрсетіңіз.
 err-visit-recorded = Бұл сапар жазылып қойған.
+welfare-event-referral-overdue = Жолдама мерзімі өтті
+welfare-stage-response = жауап күтуде
+welfare-stage-completion = қызмет күтуде

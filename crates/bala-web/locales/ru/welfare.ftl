@@ -372,3 +372,6 @@ err-referral-consent = Сначала запишите согласие семь
 err-toml = Текст не является корректным TOML или содержит неизвестное поле.
 err-version-not-new = Такая версия уже есть; укажите больший номер версии.
 err-visit-recorded = Этот визит уже записан.
+welfare-event-referral-overdue = Направление просрочено
+welfare-stage-response = ожидание ответа
+welfare-stage-completion = ожидание услуги

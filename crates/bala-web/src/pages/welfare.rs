@@ -1284,6 +1284,9 @@ mod tests {
         for extra in ["direct", "referral", "alert"] {
             ids.push(format!("welfare-source-{extra}"));
         }
+        for extra in ["response", "completion"] {
+            ids.push(format!("welfare-stage-{extra}"));
+        }
         for extra in ["supervisor", "head"] {
             ids.push(format!("welfare-escalation-{extra}"));
         }

@@ -1141,6 +1141,64 @@ async fn escalation_past_24_hours(backend: Backend) {
     );
     let (_, html) = b.get_text("/welfare/notifications").await;
     assert!(html.contains("A first response is overdue."));
+
+    // A referral nobody answered for five days is flagged once, to the case's worker.
+    let c = ctx(&social, &a, &app.keys);
+    cases::add_consent(
+        &app.t.db,
+        c,
+        id,
+        "Отец",
+        "father",
+        &["health".into()],
+        "2026-01-10",
+    )
+    .await
+    .unwrap();
+    let referral =
+        bala_welfare::store::referrals::send_from_case(&app.t.db, c, id, "health", "medical", "")
+            .await
+            .unwrap();
+    assert_eq!(
+        bala_welfare::store::referrals::notify_overdue(&app.t.db)
+            .await
+            .unwrap(),
+        0,
+        "not overdue yet"
+    );
+    let mut tx = app.t.db.begin().await.unwrap();
+    bala_store::sqlx::query("UPDATE welfare_referrals SET sent_at = $1 WHERE id = $2")
+        .bind(bala_store::time_fmt::format(
+            time::OffsetDateTime::now_utc() - time::Duration::days(5),
+        ))
+        .bind(referral)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        bala_welfare::store::referrals::notify_overdue(&app.t.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        bala_welfare::store::referrals::notify_overdue(&app.t.db)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM welfare_notifications WHERE user_id = $1 AND kind = 'referral-overdue' AND channel = 'in_app'", social.user_id).await,
+        1
+    );
+    let (_, html) = login_en(&app, "social")
+        .await
+        .get_text(&format!("/welfare/cases/{id}"))
+        .await;
+    assert!(html.contains("Referral overdue"), "the timeline shows it");
+    assert!(html.contains("waiting for an answer"));
 }
 
 /// `bala keys rotate`: every sealed value, documents included, re-sealed with the

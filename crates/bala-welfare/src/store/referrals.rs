@@ -497,3 +497,76 @@ pub async fn update_from_case(
     tx.commit().await?;
     Ok(())
 }
+
+/// Notifies, once per wait, about referrals nobody answered or delivered in
+/// time: a case's referral to its worker (and the timeline), an incoming one to
+/// the area's supervisors. Returns how many notices were sent. Run periodically.
+pub async fn notify_overdue(db: &Db) -> Result<usize> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.case_id, r.area_code, r.state, r.sent_at, r.accepted_at, r.overdue_notified, c.assigned_to
+         FROM welfare_referrals r LEFT JOIN welfare_cases c ON c.id = r.case_id
+         WHERE r.state IN ('sent', 'accepted')",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    let policy = ReferralPolicy::default();
+    let now_t = OffsetDateTime::now_utc();
+    let system = bala_store::audit::Actor::system("referrals");
+    let mut sent = 0;
+    for r in &rows {
+        let id: i64 = r.try_get(0)?;
+        let case_id: Option<i64> = r.try_get(1)?;
+        let area: String = r.try_get(2)?;
+        let state: String = r.try_get(3)?;
+        let sent_at: String = r.try_get(4)?;
+        let accepted_at: Option<String> = r.try_get(5)?;
+        let notified: Option<String> = r.try_get(6)?;
+        let assigned: Option<i64> = r.try_get(7)?;
+        let flow = flow_of(&state, None, &sent_at, accepted_at.as_deref(), None)?;
+        let Some(overdue) = flow.overdue(&policy, now_t) else {
+            continue;
+        };
+        let stage = super::code_of(&overdue.stage);
+        if notified.as_deref() == Some(stage.as_str()) {
+            continue;
+        }
+        let mut tx = db.begin().await?;
+        sqlx::query("UPDATE welfare_referrals SET overdue_notified = $1 WHERE id = $2")
+            .bind(&stage)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let recipients = match (case_id, assigned) {
+            (Some(_), Some(worker)) => vec![worker],
+            _ => responsible_users(db, "supervisor", &area).await?,
+        };
+        let link = match case_id {
+            Some(c) => format!("/welfare/cases/{c}#referrals"),
+            None => "/welfare/referrals".to_string(),
+        };
+        for u in recipients {
+            enqueue(&mut tx, u, "referral-overdue", case_id, &link).await?;
+        }
+        if let Some(c) = case_id {
+            let (at, _) = now();
+            sqlx::query(
+                "INSERT INTO welfare_case_events (case_id, at, actor_id, actor, kind, details) VALUES ($1, $2, NULL, $3, 'referral_overdue', $4)",
+            )
+            .bind(c)
+            .bind(&at)
+            .bind(&system.name)
+            .bind(json!({"referral": id, "stage": stage}).to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit::append(
+            &mut tx,
+            &NewEntry::by(&system, "welfare.referral.overdue", "welfare_referral", id)
+                .with_details(json!({"stage": stage, "overdue_by_days": overdue.overdue_by_days})),
+        )
+        .await?;
+        tx.commit().await?;
+        sent += 1;
+    }
+    Ok(sent)
+}

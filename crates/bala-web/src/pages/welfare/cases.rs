@@ -44,6 +44,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "visit_missed",
     "referral_sent",
     "referral_update",
+    "referral_overdue",
     "document",
     "consent",
     "consent_withdrawn",
@@ -314,6 +315,7 @@ impl ShowPage {
                 c.code("service", &s("service"))
             ),
             "referral_update" => c.code("status", &s("state")),
+            "referral_overdue" => c.code("stage", &s("stage")),
             "consent" => e
                 .details
                 .get("agencies")
