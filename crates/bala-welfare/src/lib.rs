@@ -1,11 +1,13 @@
-//! The child-welfare pillar's pure logic: the risk-screening instrument, scoring,
-//! cross-pillar alert rules, the case-management workflow and small-cell
-//! suppression for published statistics.
+//! The child-welfare pillar: the risk-screening instrument, scoring,
+//! cross-pillar alert rules, the case-management workflow, small-cell
+//! suppression for published statistics, the case gate ([`gate`]) and
+//! encryption of narratives ([`crypt`], which also reads the key file) and their storage
+//! ([`store`]). See `docs/welfare.md`.
 //!
-//! Nothing here does I/O. Instruments and alert rules are versioned *data*
+//! Instruments and alert rules are versioned *data*
 //! (TOML files under `data/`) because practitioners, not programmers, must be
-//! able to review and change them; this crate only validates and applies them.
-//! Storage and HTTP live in other crates and call the functions re-exported below.
+//! able to review and change them; this crate validates, stores and applies them.
+//! HTTP lives in `bala-web`, which calls [`store`].
 //!
 //! Shipped data (both weighted as *proposals* for practitioners to review):
 //! - `data/screening-kz-v1.toml`: [`Instrument::default_kz`]
