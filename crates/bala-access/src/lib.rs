@@ -16,7 +16,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
-pub use gate::{can, Action, Principal, Role, TokenScope};
+pub use gate::{can, token_permits, Action, Principal, Role, TokenScope};
 
 use bala_store::migrate::Migration;
 

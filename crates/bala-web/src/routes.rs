@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use bala_access::{can, Action};
+use bala_access::{can, token_permits, Action};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +135,7 @@ pub async fn enforce(State(app): State<AppState>, req: Request, next: Next) -> R
     };
     let rule = path
         .as_ref()
-        .and_then(|p| app.rules.get(&(method, p.clone())))
+        .and_then(|p| app.rules.get(&(method.clone(), p.clone())))
         .copied();
     let visitor = req.extensions().get::<Visitor>();
     let api = req.uri().path().starts_with("/api/");
@@ -145,6 +145,7 @@ pub async fn enforce(State(app): State<AppState>, req: Request, next: Next) -> R
         ))),
         (Some(Rule::Public), _) => Ok(()),
         (Some(_), None) => Err(AppError::Unauthenticated),
+        (Some(_), Some(p)) if !token_permits(p, method != Method::GET) => Err(AppError::Forbidden),
         (Some(Rule::SignedIn), Some(_)) => Ok(()),
         (Some(Rule::Can(a)), Some(p)) => {
             if can(p, a) {
