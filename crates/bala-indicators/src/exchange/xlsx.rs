@@ -240,6 +240,41 @@ fn validations(
     Ok(())
 }
 
+/// A cell of a plain table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+/// A one-sheet workbook with a bold header row (pivot tables).
+pub fn table(sheet: &str, header: &[String], rows: &[Vec<Cell>]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet)?;
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)?;
+        ws.set_column_width(c as u16, if c == 0 { 28 } else { 14 })?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            match cell {
+                Cell::Text(t) => {
+                    ws.write_string(r as u32 + 1, c as u16, t)?;
+                }
+                Cell::Number(n) if n.is_finite() => {
+                    ws.write_number(r as u32 + 1, c as u16, *n)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +336,26 @@ mod tests {
         assert!(
             parse(&bytes, None).is_err(),
             "a truncated file is not a workbook"
+        );
+    }
+
+    #[test]
+    fn tables_keep_numbers_as_numbers() {
+        let bytes = table(
+            "pivot",
+            &["area".into(), "2019".into()],
+            &[
+                vec![Cell::Text("Almaty".into()), Cell::Number(8.25)],
+                vec![Cell::Text("Astana".into()), Cell::Empty],
+            ],
+        )
+        .unwrap();
+        let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+        let range = wb.worksheet_range_at(0).unwrap().unwrap();
+        assert_eq!(range.get_value((1, 1)), Some(&Data::Float(8.25)));
+        assert_eq!(
+            range.get_value((2, 0)),
+            Some(&Data::String("Astana".into()))
         );
     }
 

@@ -318,7 +318,7 @@ pub async fn import(
     actor: &Actor,
     channel: &Channel,
     req: &Request<'_>,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<Report, ImportError> {
     let system = req
         .codelist

@@ -13,6 +13,7 @@
 pub mod codelists;
 pub mod computed;
 pub mod dashboards;
+pub mod export;
 pub mod import;
 pub mod registry;
 pub mod resolve;

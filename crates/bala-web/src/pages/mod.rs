@@ -55,7 +55,12 @@ pub struct Chrome {
 }
 
 /// Pillar pages in the navigation: (href, nav id, label message, action needed).
-const PILLARS: &[(&str, &str, &str, Action)] = &[];
+const PILLARS: &[(&str, &str, &str, Action)] = &[(
+    "/indicators",
+    "indicators",
+    "nav-indicators",
+    Action::ViewAggregates,
+)];
 
 fn action_named(name: &str) -> Option<Action> {
     use Action::*;
