@@ -4,7 +4,7 @@
 mod areas;
 mod households;
 mod immunization;
-mod indicators;
+pub(crate) mod indicators;
 mod people;
 mod welfare;
 
@@ -56,6 +56,9 @@ impl Modify for BearerAuth {
         people::list, people::get, people::create, people::update, people::relations,
         households::list, households::get, households::create,
         areas::list, areas::get,
+        indicators::list, indicators::get, indicators::values_list, indicators::submit,
+        indicators::import_file, indicators::export_file, indicators::approvals, indicators::review,
+        indicators::progress,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&BearerAuth),
@@ -63,7 +66,8 @@ impl Modify for BearerAuth {
     tags(
         (name = "people", description = "Children and caregivers"),
         (name = "households", description = "Households"),
-        (name = "areas", description = "Kazakhstan's administrative tree (KATO)")
+        (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
+        (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange")
     )
 )]
 pub struct ApiDoc;

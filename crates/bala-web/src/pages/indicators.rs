@@ -84,7 +84,7 @@ impl From<IndError> for AppError {
 }
 
 /// A file to download.
-pub(crate) fn download(content_type: &str, file_name: &str, body: Vec<u8>) -> Response {
+pub fn download(content_type: &str, file_name: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
@@ -121,4 +121,138 @@ pub(crate) fn slug(code: &str) -> String {
     code.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
+}
+
+/// What the JSON API shares with the pages.
+pub(crate) mod api_shared {
+    pub use super::browse::{select, SeriesQuery};
+    pub use super::download;
+    pub use super::exchange::{export_error, export_filter, ExportQuery};
+    use crate::api::indicators::ValueDto;
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use bala_core::{AreaCode, ValidationErrors};
+    use bala_indicators::model::{parse_dims, Dims, Period};
+    use bala_indicators::quality::{self, Entry};
+    use bala_indicators::registry::Unit;
+    use bala_indicators::store::registry;
+    use bala_indicators::store::values::{Fields, ValueKey};
+
+    /// Checks one value sent to the API like the entry form does; errors name
+    /// the field.
+    pub async fn check_value(
+        app: &AppState,
+        scope: &[AreaCode],
+        units: &[Unit],
+        r: &ValueDto,
+    ) -> Result<Result<(ValueKey, Fields), ValidationErrors>, AppError> {
+        let mut e = ValidationErrors::new();
+        let def = registry::get(&app.db, &r.indicator).await.ok();
+        match &def {
+            None => e.push(
+                "indicator",
+                "indicators-unmapped",
+                format!("no indicator {}", r.indicator),
+            ),
+            Some(d) if d.computed.is_some() => e.push(
+                "indicator",
+                "indicators-computed",
+                "computed from Bala's registers",
+            ),
+            _ => {}
+        }
+        let period = Period::parse(&r.period);
+        if let Err(err) = &period {
+            e.push("period", "indicators-bad-period", err.to_string());
+        }
+        if bala_registry::areas::get(&app.db, &r.area).await?.is_none() {
+            e.push("area", "err-area-unknown", format!("no area {}", r.area));
+        } else if !bala_registry::areas::is_within(&app.db, &r.area, scope).await? {
+            e.push("area", "err-area-scope", "outside your areas");
+        }
+        let dims: Dims = parse_dims(&r.series).unwrap_or_else(|m| {
+            e.push("series", "indicators-bad-code", m);
+            Dims::new()
+        });
+        if let Err(err) = quality::check_dims(&dims) {
+            e.0.extend(err.0);
+        }
+        let source = r.source.trim().to_string();
+        if source.is_empty() || source.starts_with("bala:") {
+            e.push(
+                "source",
+                "indicators-source",
+                "name who produced the figure (not bala:…)",
+            );
+        }
+        if let Some(s) = &r.status {
+            if !["A", "P", "E", "F", "I"].contains(&s.as_str()) {
+                e.push("status", "indicators-bad-code", "A, P, E, F or I");
+            }
+        }
+        let mut value = None;
+        if let Some(d) = &def {
+            let multiplier = units
+                .iter()
+                .find(|u| u.code == d.unit)
+                .and_then(|u| u.multiplier);
+            let percent = dims.get("UNIT_MEASURE").map(|u| u == "PT").unwrap_or(false);
+            match quality::check_entry(
+                d.kind,
+                percent,
+                multiplier,
+                Entry {
+                    value: r.value,
+                    numerator: r.numerator,
+                    denominator: r.denominator,
+                },
+            ) {
+                Ok(x) => value = Some(x),
+                Err(err) => e.0.extend(err.0),
+            }
+        }
+        if let (Some(x), Some(l)) = (value, r.lower) {
+            if l > x {
+                e.push(
+                    "lower",
+                    "indicators-bad-bounds",
+                    "the lower bound is above the value",
+                );
+            }
+        }
+        if let (Some(x), Some(u)) = (value, r.upper) {
+            if u < x {
+                e.push(
+                    "upper",
+                    "indicators-bad-bounds",
+                    "the upper bound is below the value",
+                );
+            }
+        }
+        if !e.is_empty() {
+            return Ok(Err(e));
+        }
+        let (Ok(period), Some(value)) = (period, value) else {
+            return Ok(Err(e));
+        };
+        Ok(Ok((
+            ValueKey {
+                indicator: r.indicator.clone(),
+                area: r.area.clone(),
+                period,
+                dims,
+                source,
+            },
+            Fields {
+                value,
+                lower: r.lower,
+                upper: r.upper,
+                status: r.status.clone(),
+                footnote: r.footnote.clone().filter(|f| !f.trim().is_empty()),
+                attributes: Dims::new(),
+                numerator: r.numerator,
+                denominator: r.denominator,
+            },
+        )))
+    }
 }

@@ -7,6 +7,7 @@ mod areas;
 mod auth;
 mod immunization;
 mod indicators;
+pub(crate) use indicators::api_shared as indicators_api;
 pub(crate) mod people;
 mod welfare;
 
