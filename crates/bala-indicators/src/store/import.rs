@@ -330,7 +330,14 @@ pub async fn import(
         .indicator
         .clone()
         .or_else(|| req.file_name.as_deref().and_then(indicator_from_file_name));
-    let parsed = read(req.format, req.bytes, indicator.as_deref(), &map)?;
+    let mut parsed = read(req.format, req.bytes, indicator.as_deref(), &map)?;
+    // DHIS2 and ADX have no place for a source: the readers record the code
+    // list's name, which a source given with the request replaces.
+    if let (Format::Dhis2Json | Format::Adx, Some(s)) = (req.format, &req.source) {
+        for o in &mut parsed.observations {
+            o.source = Some(s.clone());
+        }
+    }
     let defs: HashMap<String, IndicatorDef> = registry::all(db)
         .await?
         .into_iter()

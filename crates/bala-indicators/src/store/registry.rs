@@ -299,9 +299,10 @@ pub async fn seed_reference(db: &Db) -> Result<usize, IndError> {
     for u in &seed.units {
         use crate::meta::Lang::{En, Kk, Ru};
         sqlx::query(
-            "INSERT INTO ind_units (code, multiplier, name_kk, name_ru, name_en) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO ind_units (code, multiplier, name_kk, name_ru, name_en) VALUES ($1, CAST($2 AS DOUBLE PRECISION), $3, $4, $5)
              ON CONFLICT (code) DO NOTHING",
         )
+        .persistent(false)
         .bind(&u.code)
         .bind(u.multiplier)
         .bind(u.names.get(Kk).unwrap_or(&u.code).to_string())

@@ -5,6 +5,12 @@
 //! Writing the same content again changes nothing (no new version, no history),
 //! which makes re-imports idempotent. A changed value gets a new version and the
 //! history keeps every earlier one.
+//!
+//! The statements that bind nullable numbers are not cached (`persistent(false)`)
+//! and cast them (`CAST($n AS DOUBLE PRECISION)`): through sqlx's `Any` driver a
+//! NULL is declared to PostgreSQL as text, and a cached statement first prepared
+//! with a NULL would then refuse the numbers bound later ("incorrect binary data
+//! format").
 
 use super::{Channel, IndError, Route};
 use crate::model::{format_dims, parse_dims, AreaRef, Dims, ObsStatus, Observation, Period};
@@ -343,13 +349,17 @@ pub async fn write(
                 "INSERT INTO ind_values (indicator_code, area_code, period, period_start, dims, source, value, lower_bound,
                     upper_bound, obs_status, footnote, attributes, numerator, denominator, version, batch_id, entered_by,
                     entered_at, approved_by, approved_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-                 ON CONFLICT (indicator_code, area_code, period, dims, source) DO UPDATE SET value = $7,
-                    lower_bound = $8, upper_bound = $9, obs_status = $10, footnote = $11, attributes = $12,
-                    numerator = $13, denominator = $14, version = $15, batch_id = $16, entered_by = $17,
+                 VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS DOUBLE PRECISION), CAST($8 AS DOUBLE PRECISION),
+                    CAST($9 AS DOUBLE PRECISION), $10, $11, $12, CAST($13 AS DOUBLE PRECISION),
+                    CAST($14 AS DOUBLE PRECISION), $15, $16, $17, $18, $19, $20)
+                 ON CONFLICT (indicator_code, area_code, period, dims, source) DO UPDATE SET value = CAST($7 AS DOUBLE PRECISION),
+                    lower_bound = CAST($8 AS DOUBLE PRECISION), upper_bound = CAST($9 AS DOUBLE PRECISION), obs_status = $10,
+                    footnote = $11, attributes = $12, numerator = CAST($13 AS DOUBLE PRECISION),
+                    denominator = CAST($14 AS DOUBLE PRECISION), version = $15, batch_id = $16, entered_by = $17,
                     entered_at = $18, approved_by = $19, approved_at = $20
                  RETURNING id",
             )
+            .persistent(false)
             .bind(&key.indicator)
             .bind(&key.area)
             .bind(key.period.to_string())
@@ -390,14 +400,18 @@ pub async fn write(
                 "INSERT INTO ind_submissions (indicator_code, area_code, period, period_start, dims, source, value,
                     lower_bound, upper_bound, obs_status, footnote, attributes, numerator, denominator, outlier, state,
                     batch_id, submitted_by, submitted_by_id, submitted_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16, $17, $18, $19)
-                 ON CONFLICT (indicator_code, area_code, period, dims, source) DO UPDATE SET value = $7,
-                    lower_bound = $8, upper_bound = $9, obs_status = $10, footnote = $11, attributes = $12,
-                    numerator = $13, denominator = $14, outlier = $15, state = 'pending', batch_id = $16,
+                 VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS DOUBLE PRECISION), CAST($8 AS DOUBLE PRECISION),
+                    CAST($9 AS DOUBLE PRECISION), $10, $11, $12, CAST($13 AS DOUBLE PRECISION),
+                    CAST($14 AS DOUBLE PRECISION), $15, 'pending', $16, $17, $18, $19)
+                 ON CONFLICT (indicator_code, area_code, period, dims, source) DO UPDATE SET value = CAST($7 AS DOUBLE PRECISION),
+                    lower_bound = CAST($8 AS DOUBLE PRECISION), upper_bound = CAST($9 AS DOUBLE PRECISION), obs_status = $10,
+                    footnote = $11, attributes = $12, numerator = CAST($13 AS DOUBLE PRECISION),
+                    denominator = CAST($14 AS DOUBLE PRECISION), outlier = $15, state = 'pending', batch_id = $16,
                     submitted_by = $17, submitted_by_id = $18, submitted_at = $19, reviewed_by = NULL,
                     reviewed_at = NULL, review_note = NULL
                  RETURNING id",
             )
+            .persistent(false)
             .bind(&key.indicator)
             .bind(&key.area)
             .bind(key.period.to_string())

@@ -42,6 +42,8 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
     path.replace("{id}", &id.to_string())
         .replace("{related}", &ids.relative.to_string())
         .replace("{code}", "751110000")
+        .replace("{indicator}", "3.2.1")
+        .replace("{panel}", "999999")
         .replace("{name}", "bala.css")
 }
 

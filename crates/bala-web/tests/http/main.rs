@@ -7,5 +7,6 @@ mod api;
 mod auth;
 mod authz;
 mod i18n;
+mod indicators;
 mod ops;
 mod people;
