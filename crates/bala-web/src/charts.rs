@@ -32,11 +32,17 @@ pub enum Stroke {
     Points,
 }
 
+/// A point: time in decimal years, value, optional (lower, upper) bounds.
+pub type Point = (f64, f64, Option<(f64, f64)>);
+
+/// A ring of projected map coordinates.
+type Ring = Vec<(f64, f64)>;
+
 #[derive(Debug, Clone)]
 pub struct Line {
     pub label: String,
     /// (time in decimal years, value, optional lower/upper bounds).
-    pub points: Vec<(f64, f64, Option<(f64, f64)>)>,
+    pub points: Vec<Point>,
     pub stroke: Stroke,
     pub colour: &'static str,
 }
@@ -344,7 +350,7 @@ pub fn map_shapes() -> &'static MapShapes {
 fn build_shapes(geojson: &[u8]) -> MapShapes {
     let doc: serde_json::Value = serde_json::from_slice(geojson).unwrap_or_default();
     let k = 48f64.to_radians().cos();
-    let mut rings: Vec<(String, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    let mut rings: Vec<(String, Vec<Ring>)> = Vec::new();
     let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for f in doc["features"].as_array().into_iter().flatten() {
         let code = f["properties"]["kzCode"]

@@ -78,6 +78,9 @@ impl Font {
     }
 }
 
+/// A chart series: label, (time, value) points, dashed.
+pub type ChartSeries = (String, Vec<(f64, f64)>, bool);
+
 /// A document being laid out.
 pub struct Doc {
     pages: Vec<Vec<Op>>,
@@ -275,12 +278,7 @@ impl Doc {
 
     /// A line chart: series of (t, value), target lines (value, label), drawn in a
     /// box `height` points high.
-    pub fn chart(
-        &mut self,
-        series: &[(String, Vec<(f64, f64)>, bool)],
-        targets: &[(f64, String)],
-        height: f32,
-    ) {
+    pub fn chart(&mut self, series: &[ChartSeries], targets: &[(f64, String)], height: f32) {
         self.need(height + 30.0);
         let left = MARGIN + 36.0;
         let right = PAGE_W - MARGIN;

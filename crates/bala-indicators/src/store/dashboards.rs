@@ -186,18 +186,25 @@ pub async fn create(db: &Db, actor: &Actor, owner_id: i64, title: &str) -> Resul
     Ok(id)
 }
 
+/// What a new panel shows.
+#[derive(Debug, Clone)]
+pub struct NewPanel<'a> {
+    pub kind: PanelKind,
+    pub indicator: &'a str,
+    pub area: &'a str,
+    pub dims: &'a Dims,
+    pub source: Option<&'a str>,
+}
+
 /// A new panel at the end; the indicator and area must exist.
 pub async fn add_panel(
     db: &Db,
     actor: &Actor,
     user_id: i64,
     id: i64,
-    kind: PanelKind,
-    indicator: &str,
-    area: &str,
-    dims: &Dims,
-    source: Option<&str>,
+    p: &NewPanel<'_>,
 ) -> Result<(), IndError> {
+    let (kind, indicator, area, dims, source) = (p.kind, p.indicator, p.area, p.dims, p.source);
     let d = owned(db, user_id, id).await?;
     let mut errors = ValidationErrors::new();
     if super::registry::get(db, indicator).await.is_err() {

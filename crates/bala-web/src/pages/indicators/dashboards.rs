@@ -231,18 +231,14 @@ pub async fn add_panel(
         f.area.trim().to_string()
     };
     let source = Some(f.source.trim()).filter(|s| !s.is_empty());
-    dashboards::add_panel(
-        &app.db,
-        &v.actor(),
-        p.user_id,
-        id,
-        kind.unwrap_or(PanelKind::Series),
-        f.indicator.trim(),
-        &area,
-        &dims,
+    let panel = dashboards::NewPanel {
+        kind: kind.unwrap_or(PanelKind::Series),
+        indicator: f.indicator.trim(),
+        area: &area,
+        dims: &dims,
         source,
-    )
-    .await?;
+    };
+    dashboards::add_panel(&app.db, &v.actor(), p.user_id, id, &panel).await?;
     Ok(redirect_with_flash(
         &format!("/indicators/dashboards/{id}"),
         "ind-panel-added",
