@@ -83,6 +83,8 @@ macro_rules! ftl {
             include_str!(concat!("../locales/", $lang, "/welfare.ftl")),
             "\n",
             include_str!(concat!("../locales/", $lang, "/indicators.ftl")),
+            "\n",
+            include_str!(concat!("../locales/", $lang, "/surveillance.ftl")),
         )
     };
 }
@@ -225,6 +227,21 @@ impl From<&&str> for FluentArg {
 impl From<&i64> for FluentArg {
     fn from(n: &i64) -> Self {
         FluentArg(FluentValue::from(*n))
+    }
+}
+impl From<&usize> for FluentArg {
+    fn from(n: &usize) -> Self {
+        FluentArg(FluentValue::from(*n as i64))
+    }
+}
+impl From<&&usize> for FluentArg {
+    fn from(n: &&usize) -> Self {
+        FluentArg(FluentValue::from(**n as i64))
+    }
+}
+impl From<&&i64> for FluentArg {
+    fn from(n: &&i64) -> Self {
+        FluentArg(FluentValue::from(**n))
     }
 }
 impl From<usize> for FluentArg {

@@ -30,7 +30,10 @@ pub fn all_migrations() -> Vec<&'static [Migration]> {
         bala_store::migrate::MIGRATIONS,
         bala_access::MIGRATIONS,
         bala_registry::MIGRATIONS,
+        bala_immunization::MIGRATIONS,
+        bala_welfare::MIGRATIONS,
         bala_indicators::MIGRATIONS,
+        bala_surveillance::MIGRATIONS,
     ]
 }
 
@@ -40,6 +43,7 @@ pub fn person_refs() -> Vec<bala_registry::people::PersonRef> {
         bala_immunization::PERSON_REFS,
         bala_welfare::PERSON_REFS,
         bala_indicators::PERSON_REFS,
+        bala_surveillance::PERSON_REFS,
     ]
     .concat()
 }

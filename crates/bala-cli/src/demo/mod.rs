@@ -5,6 +5,7 @@
 
 mod immunization;
 mod indicators;
+mod surveillance;
 mod welfare;
 
 use bala_access::{users, Role};
@@ -251,6 +252,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     immunization::load(db).await?;
     welfare::load(db).await?;
     indicators::load(db).await?;
+    surveillance::load(db).await?;
     Ok(())
 }
 

@@ -65,6 +65,10 @@ pub struct AreaParams {
     pub parent: Option<String>,
     /// Only areas existing on this date (`YYYY-MM-DD`).
     pub on: Option<String>,
+    /// From 1 (default 1).
+    pub page: Option<i64>,
+    /// 1–200 (default 200).
+    pub per_page: Option<i64>,
 }
 
 /// Areas: all of them, or the children of `parent`.
@@ -74,18 +78,22 @@ pub async fn list(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<AreaParams>,
 ) -> Result<Json<Vec<AreaDto>>, AppError> {
-    if let Some(d) = &q.on {
-        if bala_core::parse_date(d).is_err() {
-            return Err(
-                bala_core::ValidationErrors::single(bala_core::FieldError::new(
-                    "on",
-                    "err-date",
-                    "not a date in the form YYYY-MM-DD",
-                ))
-                .into(),
-            );
-        }
+    let mut e = bala_core::ValidationErrors::new();
+    if q.on
+        .as_deref()
+        .is_some_and(|d| bala_core::parse_date(d).is_err())
+    {
+        e.push("on", "err-date", "not a date in the form YYYY-MM-DD");
     }
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(200);
+    if page < 1 {
+        e.push("page", "err-page", "pages start at 1");
+    }
+    if !(1..=200).contains(&per_page) {
+        e.push("per_page", "err-per-page", "between 1 and 200");
+    }
+    e.into_result()?;
     let all = match &q.parent {
         Some(p) => areas::children(&app.db, p).await?,
         None => areas::all(&app.db).await?,
@@ -93,6 +101,8 @@ pub async fn list(
     Ok(Json(
         all.into_iter()
             .filter(|a| q.on.as_deref().is_none_or(|d| a.is_valid_on(d)))
+            .skip(((page - 1) * per_page) as usize)
+            .take(per_page as usize)
             .map(Into::into)
             .collect(),
     ))

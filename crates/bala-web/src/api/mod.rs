@@ -6,6 +6,7 @@ mod households;
 mod immunization;
 pub(crate) mod indicators;
 mod people;
+mod surveillance;
 mod welfare;
 
 use crate::error::{AppError, Problem, ProblemField};
@@ -27,6 +28,7 @@ pub fn routes() -> RouteTable {
         .merge(immunization::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
+        .merge(surveillance::routes())
 }
 
 struct BearerAuth;
@@ -59,6 +61,7 @@ impl Modify for BearerAuth {
         indicators::list, indicators::get, indicators::values_list, indicators::submit,
         indicators::import_file, indicators::export_file, indicators::approvals, indicators::review,
         indicators::progress,
+        surveillance::performance,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&BearerAuth),
@@ -67,7 +70,8 @@ impl Modify for BearerAuth {
         (name = "people", description = "Children and caregivers"),
         (name = "households", description = "Households"),
         (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
-        (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange")
+        (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange"),
+        (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)")
     )
 )]
 pub struct ApiDoc;

@@ -1,8 +1,8 @@
 //! Administration: user accounts and the audit trail.
 
 use super::people::area_options;
-use super::{redirect_with_flash, render, Chrome};
-use crate::error::{translated_field_error, AppError};
+use super::{redirect_with_flash, render, Chrome, FieldMessages};
+use crate::error::AppError;
 use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
@@ -28,6 +28,11 @@ pub fn routes() -> RouteTable {
         .post("/admin/users/{id}", admin, update)
         .post("/admin/users/{id}/password", admin, set_password)
         .post("/admin/users/{id}/disable", admin, set_disabled)
+        .post(
+            "/admin/users/{id}/tokens/{token}/revoke",
+            admin,
+            revoke_token,
+        )
         .get("/admin/audit", Rule::Can(Action::ViewAudit), audit_page)
 }
 
@@ -97,12 +102,12 @@ struct FormView {
     display_name: String,
     role: String,
     scope: String,
-    errors: Vec<(String, String)>,
+    errors: FieldMessages,
 }
 
 impl FormView {
     fn err(&self, field: &str) -> Option<&String> {
-        self.errors.iter().find(|e| e.0 == field).map(|e| &e.1)
+        self.errors.get(field)
     }
 }
 
@@ -117,6 +122,8 @@ struct FormPage {
     f: FormView,
     roles: Vec<(&'static str, String)>,
     area_options: Vec<(String, String)>,
+    /// The user's API tokens (when editing): id, name, prefix, scope message, revoked.
+    tokens: Vec<(i64, String, String, String, bool)>,
 }
 
 async fn form_page(
@@ -128,13 +135,7 @@ async fn form_page(
     errors: Option<&ValidationErrors>,
 ) -> Result<FormPage, AppError> {
     let c = Chrome::new(v, "users", uri);
-    let errors = errors
-        .map(|e| {
-            e.0.iter()
-                .map(|x| (x.field.clone(), translated_field_error(c.tr, x)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let errors = FieldMessages::translate(c.tr, errors);
     Ok(FormPage {
         title: if editing.is_some() {
             "user-edit"
@@ -155,6 +156,22 @@ async fn form_page(
         },
         roles: Role::ALL.iter().map(|r| (r.code(), role_key(*r))).collect(),
         area_options: area_options(app, &v.principal()?.scope, v.lang.code()).await?,
+        tokens: match editing {
+            Some((id, _)) => bala_access::tokens::list_for(&app.db, id)
+                .await?
+                .into_iter()
+                .map(|t| {
+                    (
+                        t.id,
+                        t.name,
+                        t.prefix,
+                        format!("token-scope-{}", t.scope.replace('_', "-")),
+                        t.revoked_at.is_some(),
+                    )
+                })
+                .collect(),
+            None => vec![],
+        },
         c,
     })
 }
@@ -329,6 +346,19 @@ async fn set_disabled(
     Ok(redirect_with_flash(
         &format!("/admin/users/{id}"),
         flash,
+        app.config.secure_cookies,
+    ))
+}
+
+async fn revoke_token(
+    State(app): State<AppState>,
+    v: Visitor,
+    Path((id, token)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    bala_access::tokens::revoke(&app.db, &v.actor(), id, token).await?;
+    Ok(redirect_with_flash(
+        &format!("/admin/users/{id}"),
+        "flash-token-revoked",
         app.config.secure_cookies,
     ))
 }

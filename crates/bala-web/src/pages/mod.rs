@@ -9,6 +9,7 @@ mod immunization;
 mod indicators;
 pub(crate) use indicators::api_shared as indicators_api;
 pub(crate) mod people;
+mod surveillance;
 mod welfare;
 
 use crate::error::{AppError, ErrorInfo};
@@ -40,6 +41,7 @@ pub fn routes() -> RouteTable {
         .merge(immunization::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
+        .merge(surveillance::routes())
 }
 
 /// What every page's layout needs: language, user, CSRF token, where we are.
@@ -56,12 +58,20 @@ pub struct Chrome {
 }
 
 /// Pillar pages in the navigation: (href, nav id, label message, action needed).
-const PILLARS: &[(&str, &str, &str, Action)] = &[(
-    "/indicators",
-    "indicators",
-    "nav-indicators",
-    Action::ViewAggregates,
-)];
+const PILLARS: &[(&str, &str, &str, Action)] = &[
+    (
+        "/surveillance",
+        "surveillance",
+        "nav-surveillance",
+        Action::ViewAggregates,
+    ),
+    (
+        "/indicators",
+        "indicators",
+        "nav-indicators",
+        Action::ViewAggregates,
+    ),
+];
 
 fn action_named(name: &str) -> Option<Action> {
     use Action::*;
@@ -163,6 +173,33 @@ impl Chrome {
             "F" => self.t("sex-f"),
             other => other.to_string(),
         }
+    }
+}
+
+/// The field errors of a submitted form, translated, in the order they were found.
+#[derive(Debug, Default)]
+pub struct FieldMessages(pub Vec<(String, String)>);
+
+impl FieldMessages {
+    pub fn translate(tr: Tr, errors: Option<&bala_core::ValidationErrors>) -> FieldMessages {
+        FieldMessages(
+            errors
+                .map(|e| {
+                    e.0.iter()
+                        .map(|f| (f.field.clone(), crate::error::translated_field_error(tr, f)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The message for one field, for an inline error.
+    pub fn get(&self, field: &str) -> Option<&String> {
+        self.0.iter().find(|e| e.0 == field).map(|e| &e.1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

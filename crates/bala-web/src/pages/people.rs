@@ -1,6 +1,6 @@
 //! The people register: search, register, view, edit, merge, relations.
 
-use super::{redirect_with_flash, render, Chrome};
+use super::{redirect_with_flash, render, Chrome, FieldMessages};
 use crate::error::{translated_field_error, AppError};
 use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
 use crate::i18n::Tr;
@@ -131,12 +131,12 @@ struct QueryView {
     area: String,
     sex: String,
     age: String,
-    errors: Vec<(String, String)>,
+    errors: FieldMessages,
 }
 
 impl QueryView {
     fn err(&self, field: &str) -> Option<&String> {
-        self.errors.iter().find(|e| e.0 == field).map(|e| &e.1)
+        self.errors.get(field)
     }
 }
 
@@ -190,14 +190,11 @@ async fn list(
     let c = Chrome::new(&v, "people", &uri);
     let p = v.principal()?;
     let lang = v.lang.code();
-    let mut errors = vec![];
+    let mut errors = FieldMessages::default();
     let result = match s.check() {
         Ok(()) => Some(people::search(&app.db, ctx(&v, &actor)?, &s).await?),
         Err(e) => {
-            errors =
-                e.0.iter()
-                    .map(|f| (f.field.clone(), translated_field_error(c.tr, f)))
-                    .collect();
+            errors = FieldMessages::translate(c.tr, Some(&e));
             None
         }
     };
@@ -248,12 +245,12 @@ async fn list(
 
 pub struct FormView {
     pub input: PersonInput,
-    pub errors: Vec<(String, String)>,
+    pub errors: FieldMessages,
 }
 
 impl FormView {
     pub fn err(&self, field: &str) -> Option<&String> {
-        self.errors.iter().find(|e| e.0 == field).map(|e| &e.1)
+        self.errors.get(field)
     }
     /// The value of an optional field, for `value="…"`.
     pub fn opt(&self, field: &str) -> &str {
@@ -308,13 +305,7 @@ async fn form_page(
     duplicates: Vec<Person>,
 ) -> Result<FormPage, AppError> {
     let c = Chrome::new(v, "people", uri);
-    let errors = errors
-        .map(|e| {
-            e.0.iter()
-                .map(|f| (f.field.clone(), translated_field_error(c.tr, f)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let errors = FieldMessages::translate(c.tr, errors);
     Ok(FormPage {
         title: if existing.is_some() {
             "person-edit"

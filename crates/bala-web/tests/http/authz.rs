@@ -11,6 +11,10 @@ use reqwest::{Method, StatusCode};
 
 /// Record numbers to put into paths.
 struct Ids {
+    afp_in: i64,
+    afp_out: i64,
+    measles_in: i64,
+    measles_out: i64,
     person_in: i64,
     person_out: i64,
     relative: i64,
@@ -21,7 +25,10 @@ struct Ids {
 
 /// Whether the path's `{id}` names a person or household (scope applies).
 fn scoped(path: &str) -> bool {
-    path.contains("/people/{id}") || path.contains("/households/{id}")
+    path.contains("/people/{id}")
+        || path.contains("/households/{id}")
+        || path.starts_with("/surveillance/afp/{id}")
+        || path.starts_with("/surveillance/measles/{id}")
 }
 
 fn fill(path: &str, ids: &Ids, inside: bool) -> String {
@@ -30,7 +37,19 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
     } else {
         (ids.person_out, ids.household_out)
     };
-    let id = if path.contains("/households/") {
+    let id = if path.starts_with("/surveillance/afp/") {
+        if inside {
+            ids.afp_in
+        } else {
+            ids.afp_out
+        }
+    } else if path.starts_with("/surveillance/measles/") {
+        if inside {
+            ids.measles_in
+        } else {
+            ids.measles_out
+        }
+    } else if path.contains("/households/") {
         h
     } else if path.contains("/people/") {
         p
@@ -41,6 +60,7 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
     };
     path.replace("{id}", &id.to_string())
         .replace("{related}", &ids.relative.to_string())
+        .replace("{token}", "999999")
         .replace("{code}", "751110000")
         .replace("{indicator}", "3.2.1")
         .replace("{panel}", "999999")
@@ -131,6 +151,10 @@ fn disturbs_session(path: &str) -> bool {
 async fn every_route_every_role(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ids = Ids {
+        afp_in: crate::surveillance::afp_case(&app, "KAZ-ALA-2026-001", "751110000").await,
+        afp_out: crate::surveillance::afp_case(&app, "KAZ-KZY-2026-001", "434600000").await,
+        measles_in: crate::surveillance::measles_case(&app, "KAZ-ALA-2026-101", "751110000").await,
+        measles_out: crate::surveillance::measles_case(&app, "KAZ-KZY-2026-101", "434600000").await,
         person_in: person(&app, "Ішкі", "Бала", "2024-01-01", "F", "751110000").await,
         person_out: person(&app, "Сыртқы", "Бала", "2024-01-01", "F", "434600000").await,
         relative: person(&app, "Ішкі", "Ана", "1990-01-01", "F", "751110000").await,

@@ -10,3 +10,4 @@ mod i18n;
 mod indicators;
 mod ops;
 mod people;
+mod surveillance;

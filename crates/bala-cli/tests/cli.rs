@@ -1,0 +1,342 @@
+//! The `bala` command as an operator uses it: exit codes, messages, both databases.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn bala() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bala"));
+    c.env_remove("BALA_DATABASE_URL")
+        .env_remove("BALA_DATA_DIR")
+        .env("BALA_LOG", "warn");
+    c
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = bala()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bala");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("bala-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn iin_check_prints_birth_date_and_sex_or_the_fault() {
+    let ok = run(&["iin", "check", "900101300126"], None);
+    assert!(ok.status.success());
+    let out = text(&ok);
+    assert!(
+        out.contains("birth date: 1990-01-01") && out.contains("sex: M"),
+        "{out}"
+    );
+    let bad = run(&["iin", "check", "900101300127"], None);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad).contains("check digit"), "{}", text(&bad));
+    let short = run(&["iin", "check", "12345"], None);
+    assert_eq!(short.status.code(), Some(1));
+    assert!(text(&short).contains("12 digits"));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["migrate", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "passwd", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["user", "list", "--help"],
+        vec!["iin", "check", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["backup", "--help"],
+        vec!["areas", "import", "--help"],
+    ] {
+        let o = run(&args, None);
+        assert!(o.status.success(), "{args:?}");
+        assert!(text(&o).contains("Usage"), "{args:?}");
+    }
+    let o = run(&["no-such-command"], None);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn bad_database_url_is_a_clear_error() {
+    let o = run(&["--database-url", "mysql://x", "migrate"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("unsupported database URL"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Users, audit verification and backup on an SQLite database in a data directory.
+#[test]
+fn operator_workflow_on_sqlite() {
+    let dir = temp_dir("ops");
+    let d = dir.to_str().unwrap();
+    assert!(run(&["--data-dir", d, "migrate"], None).status.success());
+    assert!(dir.join("bala.db").exists());
+
+    let add = [
+        "--data-dir",
+        d,
+        "user",
+        "add",
+        "--username",
+        "nurse1",
+        "--display-name",
+        "Айгүл",
+        "--role",
+        "health_worker",
+        "--area",
+        "751110000",
+    ];
+    let o = run(&add, Some("short\n"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("password: a password needs at least 10 characters"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&add, Some("Spring-Tulip-2026\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&add, Some("Spring-Tulip-2026\n"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("username"), "{}", text(&o));
+    let o = run(
+        &[
+            "--data-dir",
+            d,
+            "user",
+            "add",
+            "--username",
+            "x1x",
+            "--display-name",
+            "X",
+            "--role",
+            "root",
+            "--area",
+            "751110000",
+        ],
+        Some("Spring-Tulip-2026\n"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--role"), "{}", text(&o));
+    let o = run(
+        &[
+            "--data-dir",
+            d,
+            "user",
+            "add",
+            "--username",
+            "x1x",
+            "--display-name",
+            "X",
+            "--role",
+            "admin",
+            "--area",
+            "123456789",
+        ],
+        Some("Spring-Tulip-2026\n"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("no area has KATO code 123456789"),
+        "{}",
+        text(&o)
+    );
+
+    assert!(run(
+        &["--data-dir", d, "user", "passwd", "nurse1"],
+        Some("Autumn-Maple-2027\n")
+    )
+    .status
+    .success());
+    assert!(run(&["--data-dir", d, "user", "disable", "nurse1"], None)
+        .status
+        .success());
+    let list = run(&["--data-dir", d, "user", "list"], None);
+    assert!(text(&list).contains("nurse1") && text(&list).contains("(disabled)"));
+    assert_eq!(
+        run(&["--data-dir", d, "user", "passwd", "ghost"], Some("x\n"))
+            .status
+            .code(),
+        Some(1)
+    );
+
+    let v = run(&["--data-dir", d, "audit", "verify"], None);
+    assert!(v.status.success(), "{}", text(&v));
+    assert!(text(&v).contains("audit trail intact"));
+
+    // Backup: a consistent copy that opens and holds the same users; never overwrites.
+    let copy = dir.join("copy.db");
+    let b = run(&["--data-dir", d, "backup", copy.to_str().unwrap()], None);
+    assert!(b.status.success(), "{}", text(&b));
+    let copy_dir = dir.join("restored");
+    std::fs::create_dir_all(&copy_dir).unwrap();
+    std::fs::copy(&copy, copy_dir.join("bala.db")).unwrap();
+    let l = run(
+        &["--data-dir", copy_dir.to_str().unwrap(), "user", "list"],
+        None,
+    );
+    assert!(text(&l).contains("nurse1"), "{}", text(&l));
+    let again = run(&["--data-dir", d, "backup", copy.to_str().unwrap()], None);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again).contains("already exists"));
+
+    // Tampering is found and named.
+    tamper(&dir.join("bala.db"));
+    let v = run(&["--data-dir", d, "audit", "verify"], None);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(text(&v).contains("entry 2 was edited"), "{}", text(&v));
+}
+
+fn tamper(db: &Path) {
+    let url = format!("sqlite://{}", db.display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = bala_store::Db::connect(&url, &Default::default())
+            .await
+            .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        bala_store::sqlx::query("DROP TRIGGER audit_log_no_update")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        bala_store::sqlx::query("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+}
+
+#[test]
+fn postgres_through_database_url() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // An empty database: `bala` migrates it itself.
+    let admin = bala_store::testing::pg_admin_url();
+    let name = format!("bala_cli_{}", std::process::id());
+    let url = rt.block_on(async {
+        use bala_store::sqlx::{AnyConnection, Connection, Executor};
+        bala_store::sqlx::any::install_default_drivers();
+        let mut c = AnyConnection::connect(&admin)
+            .await
+            .expect("PostgreSQL for tests");
+        c.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+            .await
+            .unwrap();
+        c.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        let mut u = admin.clone();
+        u.truncate(u.rfind('/').unwrap());
+        format!("{u}/{name}")
+    });
+    let o = run(&["--database-url", &url, "migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        &[
+            "--database-url",
+            &url,
+            "user",
+            "add",
+            "--username",
+            "analyst1",
+            "--display-name",
+            "A",
+            "--role",
+            "analyst",
+            "--area",
+            "000000000",
+        ],
+        Some("Winter-Steppe-2026\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["--database-url", &url, "audit", "verify"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["--database-url", &url, "backup", "/tmp/never.db"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("pg_dump"));
+    rt.block_on(async {
+        use bala_store::sqlx::{AnyConnection, Connection, Executor};
+        let mut c = AnyConnection::connect(&admin).await.unwrap();
+        c.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+    });
+}
+
+/// `serve` answers, then stops cleanly on SIGTERM.
+#[test]
+fn serve_and_graceful_shutdown() {
+    let dir = temp_dir("serve");
+    let mut child = bala()
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split("running at ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let health = std::process::Command::new("curl")
+        .args(["-sf", &format!("{url}healthz")])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&health.stdout).contains("\"status\":\"ok\""));
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit on SIGTERM: {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("Bala stopped")), "{rest:?}");
+}
