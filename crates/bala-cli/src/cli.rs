@@ -61,6 +61,11 @@ pub struct ServeArgs {
     /// Key for signing CSRF tokens (default: generated once into <data-dir>/secret.key).
     #[arg(long, env = "BALA_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Keys sealing case narratives at rest: 64 hex characters, several separated
+    /// by commas (the first seals, the others only open older values). Default:
+    /// generated once into <data-dir>/encryption.keys.
+    #[arg(long, env = "BALA_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -99,6 +104,9 @@ pub enum Command {
     /// Indicators computed from Bala's registers.
     #[command(subcommand)]
     Indicators(IndicatorsCommand),
+    /// Encryption keys of case narratives.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Subcommand)]
@@ -121,6 +129,28 @@ pub enum IndicatorsCommand {
         #[arg(long, default_value_t = 5)]
         years: i32,
     },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Show the configured keys and how many stored values each one seals.
+    Status(KeyArgs),
+    /// Generate a new key, re-seal every stored value with it, and keep the old
+    /// keys for opening (or drop them with --retire once nothing uses them).
+    Rotate {
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Remove the old keys from the key file after re-sealing.
+        #[arg(long)]
+        retire: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct KeyArgs {
+    /// The keys in use, if given by configuration rather than the key file.
+    #[arg(long, env = "BALA_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -206,6 +236,9 @@ pub async fn open(global: &Global) -> anyhow::Result<Db> {
     bala_indicators::store::registry::seed_reference(&db)
         .await
         .map_err(|e| anyhow::anyhow!("loading the indicator registry: {e}"))?;
+    bala_welfare::store::reference::ensure_shipped(&db)
+        .await
+        .context("loading the shipped screening instrument and alert rules")?;
     Ok(db)
 }
 
@@ -266,6 +299,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys(cmd) => keys(&g, cmd).await,
         Command::Areas(AreasCommand::Import { file }) => {
             let db = open(&g).await?;
             let text = std::fs::read_to_string(&file)
@@ -305,8 +339,11 @@ fn iin_check(raw: &str) -> ExitCode {
 
 async fn serve(g: &Global, args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let db = open(g).await?;
+    let encryption = key_ring(g, args.encryption_key.as_deref())?;
     if demo {
-        crate::demo::load(&db).await.context("loading demo data")?;
+        crate::demo::load(&db, &encryption)
+            .await
+            .context("loading demo data")?;
     }
     let secret_key = match args.secret_key {
         Some(k) if k.len() >= 32 => k.into_bytes(),
@@ -321,12 +358,14 @@ async fn serve(g: &Global, args: ServeArgs, demo: bool) -> anyhow::Result<ExitCo
         secure_cookies: args.secure_cookies,
         secret_key,
         trust_proxy: args.trust_proxy,
+        encryption,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let app = bala_web::build(db.clone(), config, bala_web::person_refs());
+    tokio::spawn(welfare_housekeeping(db.clone()));
     println!(
         "Bala is running at http://{addr}/ (database: {})",
         db.display_url()
@@ -463,5 +502,132 @@ async fn audit_verify(g: &Global) -> anyhow::Result<ExitCode> {
             println!("  - {p}");
         }
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The encryption keys: from `--encryption-key` / `BALA_ENCRYPTION_KEY`, or the
+/// key file in the data directory (created with one new key on first start).
+fn key_ring(g: &Global, configured: Option<&str>) -> anyhow::Result<bala_welfare::crypt::KeyRing> {
+    match configured.map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => bala_welfare::crypt::KeyRing::parse(k)
+            .map_err(|e| anyhow::anyhow!("--encryption-key / BALA_ENCRYPTION_KEY: {e}")),
+        None => bala_welfare::crypt::load_or_create_key_file(&g.data_dir).with_context(|| {
+            format!(
+                "cannot read or create {}/{}",
+                g.data_dir.display(),
+                bala_welfare::crypt::KEY_FILE
+            )
+        }),
+    }
+}
+
+/// Every minute: first-response escalations, overdue referrals, then the notification outbox.
+async fn welfare_housekeeping(db: Db) {
+    let notifier = bala_welfare::store::notify::LoggingNotifier;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = bala_welfare::store::cases::escalate(&db).await {
+            tracing::warn!(error = %e, "welfare escalation sweep failed");
+        }
+        if let Err(e) = bala_welfare::store::referrals::notify_overdue(&db).await {
+            tracing::warn!(error = %e, "overdue referral sweep failed");
+        }
+        if let Err(e) = bala_welfare::store::notify::deliver_pending(&db, &notifier, 200).await {
+            tracing::warn!(error = %e, "notification delivery failed");
+        }
+    }
+}
+
+async fn keys(g: &Global, cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+    let db = open(g).await?;
+    match cmd {
+        KeysCommand::Status(k) => {
+            let ring = key_ring(g, k.encryption_key.as_deref())?;
+            let usage = bala_welfare::store::keys::usage(&db).await?;
+            println!("configured keys (first seals new values):");
+            for id in ring.ids() {
+                println!(
+                    "  {id}  seals {} stored value(s)",
+                    usage.get(&id).copied().unwrap_or(0)
+                );
+            }
+            let unknown: Vec<_> = usage
+                .iter()
+                .filter(|(id, _)| !ring.ids().contains(id))
+                .collect();
+            for (id, n) in &unknown {
+                println!("  {id}  NOT CONFIGURED: {n} value(s) cannot be opened");
+            }
+            Ok(if unknown.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        KeysCommand::Rotate { keys, retire } => {
+            let from_env = keys
+                .encryption_key
+                .as_deref()
+                .is_some_and(|k| !k.trim().is_empty());
+            let old = key_ring(g, keys.encryption_key.as_deref())?;
+            let new_key = bala_welfare::crypt::SecretKey::generate();
+            let ring = old.rotated(new_key.clone());
+            if !from_env {
+                // Written first: a crash while re-sealing leaves every key available.
+                bala_welfare::crypt::write_key_file(&g.data_dir, &ring).with_context(|| {
+                    format!(
+                        "cannot write {}/{}",
+                        g.data_dir.display(),
+                        bala_welfare::crypt::KEY_FILE
+                    )
+                })?;
+            }
+            let n = bala_welfare::store::keys::reseal_all(&db, &ring).await?;
+            println!(
+                "new key {} now seals all values; {n} value(s) re-sealed",
+                new_key.id()
+            );
+            let final_ring = if retire {
+                let usage = bala_welfare::store::keys::usage(&db).await?;
+                let still: Vec<String> = usage
+                    .keys()
+                    .filter(|id| *id != new_key.id())
+                    .cloned()
+                    .collect();
+                if !still.is_empty() {
+                    bail!(
+                        "old keys are still in use ({}); not retiring them",
+                        still.join(", ")
+                    );
+                }
+                ring.retaining(&[])
+            } else {
+                ring
+            };
+            if from_env {
+                println!(
+                    "set BALA_ENCRYPTION_KEY to the following (new key first) and restart Bala:"
+                );
+                println!(
+                    "{}",
+                    final_ring
+                        .to_file_text()
+                        .lines()
+                        .filter(|l| !l.starts_with('#'))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            } else {
+                bala_welfare::crypt::write_key_file(&g.data_dir, &final_ring)?;
+                println!(
+                    "{}/{} holds {} key(s); restart Bala to use it",
+                    g.data_dir.display(),
+                    bala_welfare::crypt::KEY_FILE,
+                    final_ring.ids().len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -17,6 +17,9 @@ pub struct Config {
     pub secret_key: Vec<u8>,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     pub trust_proxy: bool,
+    /// Keys sealing narrative fields at rest (`--encryption-key`, or
+    /// `<data_dir>/encryption.keys` created on first start); see docs/welfare-encryption.md.
+    pub encryption: bala_welfare::crypt::KeyRing,
 }
 
 impl Config {
@@ -29,6 +32,7 @@ impl Config {
             secure_cookies: false,
             secret_key: bala_access::random_hex(32).into_bytes(),
             trust_proxy: false,
+            encryption: bala_welfare::crypt::KeyRing::random(),
         }
     }
 }

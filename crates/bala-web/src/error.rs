@@ -55,6 +55,19 @@ impl From<bala_access::AccessError> for AppError {
     }
 }
 
+impl From<bala_welfare::store::WelfareError> for AppError {
+    fn from(e: bala_welfare::store::WelfareError) -> Self {
+        use bala_welfare::store::WelfareError as W;
+        match e {
+            W::NotFound => AppError::NotFound,
+            W::Forbidden => AppError::Forbidden,
+            W::Validation(v) => AppError::Validation(v),
+            W::Store(s) => AppError::Internal(s.into()),
+            W::Crypt(c) => AppError::Internal(c.into()),
+        }
+    }
+}
+
 impl From<bala_store::StoreError> for AppError {
     fn from(e: bala_store::StoreError) -> Self {
         AppError::Internal(e.into())

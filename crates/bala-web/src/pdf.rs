@@ -1,4 +1,4 @@
-//! A small PDF writer for reports (ADR 7): A4 pages with headings, wrapped
+//! A small PDF writer for reports (ADR 10): A4 pages with headings, wrapped
 //! paragraphs, tables and line charts, in DejaVu Sans (regular and bold, embedded
 //! as subsets, so Kazakh and Russian letters print anywhere), with a ToUnicode map
 //! so text can be searched and copied.

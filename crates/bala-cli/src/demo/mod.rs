@@ -215,7 +215,7 @@ fn patronymic(father_given: &str, sex: Sex, kazakh: bool) -> String {
 }
 
 /// Loads demo accounts and people unless they are already there.
-pub async fn load(db: &Db) -> anyhow::Result<()> {
+pub async fn load(db: &Db, keys: &bala_welfare::crypt::KeyRing) -> anyhow::Result<()> {
     if users::find_by_username(db, "admin").await?.is_some() {
         tracing::info!("demo data already present; reusing the database");
         return Ok(());
@@ -250,7 +250,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     duplicates(db, ctx, &mut g).await?;
     tracing::info!(people = people_count, "demo register loaded");
     immunization::load(db).await?;
-    welfare::load(db).await?;
+    welfare::load(db, keys).await?;
     indicators::load(db).await?;
     surveillance::load(db).await?;
     Ok(())

@@ -62,6 +62,10 @@ impl Modify for BearerAuth {
         indicators::import_file, indicators::export_file, indicators::approvals, indicators::review,
         indicators::progress,
         surveillance::performance,
+        welfare::instrument, welfare::screening_create, welfare::screening_get, welfare::concern_create,
+        welfare::alert_list, welfare::alert_acknowledge, welfare::alert_dismiss,
+        welfare::case_list, welfare::case_create, welfare::case_get, welfare::case_transition,
+        welfare::case_note, welfare::case_referral, welfare::statistics, welfare::indicators,
     ),
     components(schemas(Problem, ProblemField)),
     modifiers(&BearerAuth),
@@ -71,6 +75,7 @@ impl Modify for BearerAuth {
         (name = "households", description = "Households"),
         (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
         (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange"),
+        (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics"),
         (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)")
     )
 )]

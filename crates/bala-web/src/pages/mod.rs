@@ -10,7 +10,7 @@ mod indicators;
 pub(crate) use indicators::api_shared as indicators_api;
 pub(crate) mod people;
 mod surveillance;
-mod welfare;
+pub(crate) mod welfare;
 
 use crate::error::{AppError, ErrorInfo};
 use crate::extract::WebForm as Form;
@@ -59,6 +59,7 @@ pub struct Chrome {
 
 /// Pillar pages in the navigation: (href, nav id, label message, action needed).
 const PILLARS: &[(&str, &str, &str, Action)] = &[
+    ("/welfare", "welfare", "nav-welfare", Action::Screen),
     (
         "/surveillance",
         "surveillance",
@@ -70,6 +71,18 @@ const PILLARS: &[(&str, &str, &str, Action)] = &[
         "indicators",
         "nav-indicators",
         Action::ViewAggregates,
+    ),
+    (
+        "/welfare/statistics",
+        "welfare-stats",
+        "nav-welfare-stats",
+        Action::ViewAggregates,
+    ),
+    (
+        "/welfare/admin",
+        "welfare-admin",
+        "nav-welfare-admin",
+        Action::ManageReference,
     ),
 ];
 

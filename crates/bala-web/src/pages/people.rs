@@ -492,10 +492,35 @@ async fn show(
             .iter()
             .map(|k| (*k, rel_label(k, false)))
             .collect(),
-        pillar_links: vec![],
+        pillar_links: welfare_links(&v, id),
         p,
         c,
     })
+}
+
+/// Links to the welfare pillar from a person's page, by what the user may do.
+fn welfare_links(v: &Visitor, id: i64) -> Vec<(String, &'static str)> {
+    let Some(p) = v.principal.as_ref() else {
+        return vec![];
+    };
+    let mut out = vec![];
+    if bala_access::can(p, Action::Screen) {
+        out.push((
+            format!("/welfare/screenings/new?person={id}"),
+            "welfare-screen-child",
+        ));
+        out.push((
+            format!("/welfare/concerns/new?person={id}"),
+            "welfare-report-concern",
+        ));
+    }
+    if bala_access::can(p, Action::ManageCases) {
+        out.push((
+            format!("/welfare/cases/new?person={id}"),
+            "welfare-open-case",
+        ));
+    }
+    out
 }
 
 struct HistoryRow {

@@ -21,6 +21,10 @@ struct Ids {
     household_in: i64,
     household_out: i64,
     other_user: i64,
+    /// A case of the inside child assigned to `social` (supervised by `supervisor`).
+    case_in: i64,
+    /// A case in another region, assigned to a social worker there.
+    case_out: i64,
 }
 
 /// Whether the path's `{id}` names a person or household (scope applies).
@@ -29,13 +33,20 @@ fn scoped(path: &str) -> bool {
         || path.contains("/households/{id}")
         || path.starts_with("/surveillance/afp/{id}")
         || path.starts_with("/surveillance/measles/{id}")
+        || path.contains("/welfare/cases/{id}")
+}
+
+/// Routes the record-level case gate refuses to a user who may otherwise manage
+/// cases: only a supervisor transfers a case (bala_welfare::gate).
+fn case_gate_forbids(username: &str, path: &str) -> bool {
+    username == "social" && path.ends_with("/welfare/cases/{id}/transfer")
 }
 
 fn fill(path: &str, ids: &Ids, inside: bool) -> String {
-    let (p, h) = if inside {
-        (ids.person_in, ids.household_in)
+    let (p, h, c) = if inside {
+        (ids.person_in, ids.household_in, ids.case_in)
     } else {
-        (ids.person_out, ids.household_out)
+        (ids.person_out, ids.household_out, ids.case_out)
     };
     let id = if path.starts_with("/surveillance/afp/") {
         if inside {
@@ -51,6 +62,8 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
         }
     } else if path.contains("/households/") {
         h
+    } else if path.contains("/welfare/cases/") {
+        c
     } else if path.contains("/people/") {
         p
     } else if path.starts_with("/admin/users/") {
@@ -65,6 +78,7 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
         .replace("{indicator}", "3.2.1")
         .replace("{panel}", "999999")
         .replace("{name}", "bala.css")
+        .replace("{item}", "999999")
 }
 
 /// Form fields that get past input validation to the scope check.
@@ -132,6 +146,38 @@ async fn send(
     req.send().await.unwrap().status()
 }
 
+/// Opens a welfare case for `person` as `username` (through the store, with the app's keys).
+async fn welfare_case(app: &TestApp, username: &str, person: i64) -> i64 {
+    let (u, _) = bala_access::users::find_by_username(&app.t.db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    let p = bala_access::users::principal(&u);
+    let actor = bala_store::audit::Actor {
+        id: Some(p.user_id),
+        name: p.username.clone(),
+        ip: None,
+    };
+    let ctx = bala_welfare::store::Ctx {
+        principal: &p,
+        actor: &actor,
+        keys: &app.keys,
+    };
+    let new = bala_welfare::store::cases::NewCase {
+        person_id: person,
+        subject: "child".into(),
+        concerns: vec!["neglect".into()],
+        risk: "medium".into(),
+        summary: "authorization walk".into(),
+        assign_to: None,
+        source: "direct".into(),
+        source_id: None,
+    };
+    bala_welfare::store::cases::create(&app.t.db, ctx, &new)
+        .await
+        .unwrap()
+}
+
 fn principal(role: Role) -> Principal {
     Principal {
         user_id: 0,
@@ -150,13 +196,33 @@ fn disturbs_session(path: &str) -> bool {
 
 async fn every_route_every_role(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let person_in = person(&app, "Ішкі", "Бала", "2024-01-01", "F", "751110000").await;
+    let person_out = person(&app, "Сыртқы", "Бала", "2024-01-01", "F", "434600000").await;
+    let case_in = welfare_case(&app, "social", person_in).await;
+    let shieli = bala_access::users::NewUser {
+        username: "social.shieli".into(),
+        display_name: "Test social.shieli".into(),
+        password: crate::harness::PASSWORD.into(),
+        role: Role::SocialWorker,
+        scope: vec![bala_core::AreaCode::parse("434600000").unwrap()],
+    };
+    bala_access::users::create(
+        &app.t.db,
+        &bala_store::audit::Actor::system("test"),
+        &shieli,
+    )
+    .await
+    .unwrap();
+    let case_out = welfare_case(&app, "social.shieli", person_out).await;
     let ids = Ids {
         afp_in: crate::surveillance::afp_case(&app, "KAZ-ALA-2026-001", "751110000").await,
         afp_out: crate::surveillance::afp_case(&app, "KAZ-KZY-2026-001", "434600000").await,
         measles_in: crate::surveillance::measles_case(&app, "KAZ-ALA-2026-101", "751110000").await,
         measles_out: crate::surveillance::measles_case(&app, "KAZ-KZY-2026-101", "434600000").await,
-        person_in: person(&app, "Ішкі", "Бала", "2024-01-01", "F", "751110000").await,
-        person_out: person(&app, "Сыртқы", "Бала", "2024-01-01", "F", "434600000").await,
+        person_in,
+        person_out,
+        case_in,
+        case_out,
         relative: person(&app, "Ішкі", "Ана", "1990-01-01", "F", "751110000").await,
         household_in: {
             let scope = [bala_core::AreaCode::republic()];
@@ -247,7 +313,13 @@ async fn every_route_every_role(backend: Backend) {
                     Rule::Public | Rule::SignedIn => true,
                     Rule::Can(a) => can(&principal(*role), a),
                 };
-                if !allowed {
+                if allowed && inside && case_gate_forbids(username, spec.path) {
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{what}: the case gate refuses"
+                    );
+                } else if !allowed {
                     assert_eq!(
                         status,
                         StatusCode::FORBIDDEN,

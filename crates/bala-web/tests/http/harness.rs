@@ -25,6 +25,8 @@ pub const USERS: &[(&str, Role, &str)] = &[
 pub struct TestApp {
     pub base: String,
     pub t: TestDb,
+    /// The keys the application seals narratives with.
+    pub keys: bala_welfare::crypt::KeyRing,
 }
 
 impl TestApp {
@@ -51,15 +53,14 @@ impl TestApp {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = bala_web::build(
-            t.db.clone(),
-            bala_web::Config::for_tests(&t.url),
-            bala_web::person_refs(),
-        );
+        let config = bala_web::Config::for_tests(&t.url);
+        let keys = config.encryption.clone();
+        let app = bala_web::build(t.db.clone(), config, bala_web::person_refs());
         tokio::spawn(bala_web::serve(listener, app, std::future::pending()));
         TestApp {
             base: format!("http://{addr}"),
             t,
+            keys,
         }
     }
 

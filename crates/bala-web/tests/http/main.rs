@@ -11,3 +11,4 @@ mod indicators;
 mod ops;
 mod people;
 mod surveillance;
+mod welfare;
