@@ -93,9 +93,42 @@ pub enum Command {
     /// The area tree.
     #[command(subcommand)]
     Areas(AreasCommand),
+    /// Import data (indicator values).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export data (indicator values).
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Progress of an indicator to its targets in an area (AARR, projection, status).
+    Progress(crate::indicators::ProgressArgs),
+    /// Indicators computed from Bala's registers.
+    #[command(subcommand)]
+    Indicators(IndicatorsCommand),
     /// Encryption keys of case narratives.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import indicator values; prints a report per row, progress on stderr.
+    Indicators(crate::indicators::ImportArgs),
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// Export published indicator values.
+    Indicators(crate::indicators::ExportArgs),
+}
+
+#[derive(Subcommand)]
+pub enum IndicatorsCommand {
+    /// Recompute the series Bala derives from its registers (registered children under 5).
+    Compute {
+        /// How many years back, the current one included.
+        #[arg(long, default_value_t = 5)]
+        years: i32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -200,6 +233,9 @@ pub async fn open(global: &Global) -> anyhow::Result<Db> {
     bala_registry::areas::seed_reference(&db)
         .await
         .context("loading the reference areas")?;
+    bala_indicators::store::registry::seed_reference(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the indicator registry: {e}"))?;
     bala_welfare::store::reference::ensure_shipped(&db)
         .await
         .context("loading the shipped screening instrument and alert rules")?;
@@ -233,6 +269,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "wrote a consistent copy of {} to {}",
                 db.display_url(),
                 file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Indicators(args)) => {
+            let db = open(&g).await?;
+            crate::indicators::import(&db, args).await
+        }
+        Command::Export(ExportCommand::Indicators(args)) => {
+            let db = open(&g).await?;
+            crate::indicators::export(&db, args).await
+        }
+        Command::Progress(args) => {
+            let db = open(&g).await?;
+            crate::indicators::progress(&db, args).await
+        }
+        Command::Indicators(IndicatorsCommand::Compute { years }) => {
+            let db = open(&g).await?;
+            let p = bala_indicators::store::computed::refresh_registry_series(
+                &db,
+                time::OffsetDateTime::now_utc().date(),
+                years,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "registered children under 5: {} added, {} updated, {} unchanged",
+                p.added, p.updated, p.unchanged
             );
             Ok(ExitCode::SUCCESS)
         }

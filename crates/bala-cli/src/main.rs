@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod indicators;
 
 use std::process::ExitCode;
 

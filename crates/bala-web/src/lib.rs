@@ -4,14 +4,17 @@
 
 pub mod api;
 pub mod app;
+pub mod charts;
 pub mod config;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod indicators_view;
 pub mod ops;
 pub mod pages;
+pub mod pdf;
 pub mod routes;
 pub mod state;
 pub mod visitor;

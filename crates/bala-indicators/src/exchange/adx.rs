@@ -188,8 +188,10 @@ fn attributes(
             continue;
         }
         let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+        // decode_and_unescape_value works whether or not quick-xml's `encoding`
+        // feature is on (calamine, the Excel reader, turns it on).
         let value = a
-            .unescape_value()
+            .decode_and_unescape_value(reader.decoder())
             .map_err(|err| xml_error(reader, &err.to_string()))?
             .into_owned();
         out.push((key, value));

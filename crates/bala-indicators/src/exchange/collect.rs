@@ -54,9 +54,13 @@ impl Collector {
         }
         let mut rejected = self.rejected;
         let mut observations = Vec::with_capacity(self.accepted.len());
+        let mut positions = Vec::with_capacity(self.accepted.len());
         for ((row, location, o), why) in self.accepted.into_iter().zip(drop) {
             match why {
-                None => observations.push(o),
+                None => {
+                    observations.push(o);
+                    positions.push((row, location));
+                }
                 Some(errors) => rejected.push(Rejection {
                     row,
                     location,
@@ -68,6 +72,7 @@ impl Collector {
         Import {
             observations,
             rejected,
+            positions,
         }
     }
 }

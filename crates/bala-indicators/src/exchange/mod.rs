@@ -22,6 +22,7 @@ pub mod dhis2;
 pub mod sdmx_csv;
 pub mod sdmx_json;
 pub mod tidy_csv;
+pub mod xlsx;
 
 pub use codemap::{CodeKind, CodeMap, CodeMapping, DHIS2_DEFAULT_COMBO};
 pub use columns::KNOWN_ATTRIBUTES;
@@ -51,6 +52,9 @@ pub struct Import {
     pub observations: Vec<Observation>,
     /// In row order.
     pub rejected: Vec<Rejection>,
+    /// Where each accepted observation came from: (row, location), parallel to
+    /// `observations`, so later checks can name the row too.
+    pub positions: Vec<(usize, String)>,
 }
 
 impl Import {

@@ -4,7 +4,7 @@
 mod areas;
 mod households;
 mod immunization;
-mod indicators;
+pub(crate) mod indicators;
 mod people;
 mod surveillance;
 mod welfare;
@@ -58,6 +58,9 @@ impl Modify for BearerAuth {
         people::list, people::get, people::create, people::update, people::relations,
         households::list, households::get, households::create,
         areas::list, areas::get,
+        indicators::list, indicators::get, indicators::values_list, indicators::submit,
+        indicators::import_file, indicators::export_file, indicators::approvals, indicators::review,
+        indicators::progress,
         surveillance::performance,
         welfare::instrument, welfare::screening_create, welfare::screening_get, welfare::concern_create,
         welfare::alert_list, welfare::alert_acknowledge, welfare::alert_dismiss,
@@ -71,6 +74,7 @@ impl Modify for BearerAuth {
         (name = "people", description = "Children and caregivers"),
         (name = "households", description = "Households"),
         (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
+        (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange"),
         (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics"),
         (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)")
     )

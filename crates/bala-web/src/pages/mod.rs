@@ -7,6 +7,7 @@ mod areas;
 mod auth;
 mod immunization;
 mod indicators;
+pub(crate) use indicators::api_shared as indicators_api;
 pub(crate) mod people;
 mod surveillance;
 pub(crate) mod welfare;
@@ -63,6 +64,12 @@ const PILLARS: &[(&str, &str, &str, Action)] = &[
         "/surveillance",
         "surveillance",
         "nav-surveillance",
+        Action::ViewAggregates,
+    ),
+    (
+        "/indicators",
+        "indicators",
+        "nav-indicators",
         Action::ViewAggregates,
     ),
     (

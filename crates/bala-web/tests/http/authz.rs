@@ -75,6 +75,8 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
         .replace("{related}", &ids.relative.to_string())
         .replace("{token}", "999999")
         .replace("{code}", "751110000")
+        .replace("{indicator}", "3.2.1")
+        .replace("{panel}", "999999")
         .replace("{name}", "bala.css")
         .replace("{item}", "999999")
 }

@@ -36,6 +36,9 @@ impl TestApp {
         bala_registry::areas::seed_reference(&t.db)
             .await
             .expect("areas");
+        bala_indicators::store::registry::seed_reference(&t.db)
+            .await
+            .expect("indicator registry");
         for (username, role, area) in USERS {
             let new = users::NewUser {
                 username: username.to_string(),
