@@ -140,6 +140,14 @@ pub async fn enforce(State(app): State<AppState>, req: Request, next: Next) -> R
     let visitor = req.extensions().get::<Visitor>();
     let api = req.uri().path().starts_with("/api/");
     let decision = match (rule, visitor.and_then(|v| v.principal.as_ref())) {
+        // The path exists for other methods: axum would answer 405, and so do we.
+        (None, _)
+            if path
+                .as_ref()
+                .is_some_and(|p| app.rules.keys().any(|(_, rp)| rp == p)) =>
+        {
+            return axum::http::StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
         (None, _) => Err(AppError::Internal(anyhow::anyhow!(
             "route {path:?} has no access rule"
         ))),
