@@ -8,6 +8,7 @@
 pub mod date;
 pub mod iin;
 pub mod kato;
+pub mod lang;
 pub mod name;
 pub mod sex;
 pub mod validation;
@@ -15,6 +16,7 @@ pub mod validation;
 pub use date::{parse_date, Date};
 pub use iin::{Iin, IinError};
 pub use kato::{AreaCode, AreaCodeError};
+pub use lang::Lang;
 pub use name::{fold_key, name_keys, to_latin};
 pub use sex::Sex;
 pub use validation::{FieldError, ValidationErrors};

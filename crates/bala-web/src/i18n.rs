@@ -13,60 +13,7 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Lang {
-    Kk,
-    Ru,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::Kk, Lang::Ru, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Kk => "kk",
-            Lang::Ru => "ru",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_ascii_lowercase().get(..2)? {
-            "kk" | "kz" => Some(Lang::Kk),
-            "ru" => Some(Lang::Ru),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The name of the language in itself, for the switcher.
-    pub fn endonym(self) -> &'static str {
-        match self {
-            Lang::Kk => "Қазақша",
-            Lang::Ru => "Русский",
-            Lang::En => "English",
-        }
-    }
-
-    /// Picks the best language from an `Accept-Language` header (by q-value).
-    pub fn negotiate(accept: &str) -> Option<Lang> {
-        let mut prefs: Vec<(f32, Lang)> = accept
-            .split(',')
-            .filter_map(|part| {
-                let mut it = part.split(';');
-                let tag = it.next()?.trim();
-                let q = it
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                Lang::parse(tag).map(|l| (q, l))
-            })
-            .collect();
-        prefs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-        prefs.first().map(|p| p.1)
-    }
-}
+pub use bala_core::Lang;
 
 /// The Fluent files of one language (each language has the same files).
 macro_rules! ftl {
@@ -394,14 +341,6 @@ mod tests {
         }
         let missing: Vec<_> = used.difference(&defined).collect();
         assert!(missing.is_empty(), "used but not defined: {missing:#?}");
-    }
-
-    #[test]
-    fn negotiation() {
-        assert_eq!(Lang::negotiate("ru-RU,ru;q=0.9,en;q=0.8"), Some(Lang::Ru));
-        assert_eq!(Lang::negotiate("en-US,en;q=0.9"), Some(Lang::En));
-        assert_eq!(Lang::negotiate("de;q=1,kk;q=0.5"), Some(Lang::Kk));
-        assert_eq!(Lang::negotiate("de"), None);
     }
 
     #[test]

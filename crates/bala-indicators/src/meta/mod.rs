@@ -23,31 +23,7 @@ pub use terminology::{parse_translations, Label, Terminology};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The languages Bala is used in and kazstat publishes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Kk,
-    Ru,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::Kk, Lang::Ru, Lang::En];
-
-    /// ISO 639-1 code, as kazstat names its translation folders.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Kk => "kk",
-            Lang::Ru => "ru",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.code() == code.trim())
-    }
-}
+pub use bala_core::Lang;
 
 /// A text in each language, where known.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
