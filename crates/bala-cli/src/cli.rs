@@ -123,7 +123,8 @@ pub enum ExportCommand {
 
 #[derive(Subcommand)]
 pub enum IndicatorsCommand {
-    /// Recompute the series Bala derives from its registers (registered children under 5).
+    /// Recompute the series Bala derives from its registers (registered children
+    /// under 5, child-welfare figures) and publish them into the indicator registry.
     Compute {
         /// How many years back, the current one included.
         #[arg(long, default_value_t = 5)]
@@ -286,17 +287,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Indicators(IndicatorsCommand::Compute { years }) => {
             let db = open(&g).await?;
-            let p = bala_indicators::store::computed::refresh_registry_series(
-                &db,
-                time::OffsetDateTime::now_utc().date(),
-                years,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "registered children under 5: {} added, {} updated, {} unchanged",
-                p.added, p.updated, p.unchanged
-            );
+            for (what, p) in
+                crate::computed::refresh_all(&db, time::OffsetDateTime::now_utc().date(), years)
+                    .await?
+            {
+                println!(
+                    "{what}: {} added, {} updated, {} unchanged",
+                    p.added, p.updated, p.unchanged
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(cmd) => keys(&g, cmd).await,

@@ -1,6 +1,7 @@
 //! The `bala` command.
 
 mod cli;
+mod computed;
 mod demo;
 mod indicators;
 

@@ -252,6 +252,12 @@ pub async fn load(db: &Db, keys: &bala_welfare::crypt::KeyRing) -> anyhow::Resul
     immunization::load(db).await?;
     welfare::load(db, keys).await?;
     indicators::load(db).await?;
+    let welfare =
+        crate::computed::publish_welfare(db, time::OffsetDateTime::now_utc().date(), 2).await?;
+    tracing::info!(
+        added = welfare.added,
+        "welfare figures published to the indicator registry"
+    );
     surveillance::load(db).await?;
     Ok(())
 }
