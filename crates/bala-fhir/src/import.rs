@@ -468,7 +468,7 @@ mod tests {
     /// once the code is mapped.
     #[test]
     fn hl7_example() {
-        let text = include_str!("../../../../shared/reference/fhir/immunization-example.r4.json");
+        let text = include_str!("../data/immunization-example.r4.json");
         let t = CodeTable::defaults();
         let parsed = parse(text, &t);
         assert!(parsed.doses.is_empty());
