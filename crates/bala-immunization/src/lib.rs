@@ -1,4 +1,5 @@
-//! Bala's immunization pillar: pure logic, no I/O.
+//! Bala's immunization pillar: pure logic (calendar, forecast, tables) and,
+//! at the edge, its storage ([`store`]).
 //!
 //! * [`calendar`] — the national immunization calendar as versioned, validated
 //!   data (TOML files in `data/`), and the choice of the version in force.
@@ -13,12 +14,33 @@ pub mod calendar;
 pub mod forecast;
 mod serde_date;
 pub mod span;
+pub mod store;
+pub mod table;
 
 pub use calendar::{Antigen, Calendar, CalendarError, Certainty, DoseRule, Names, Product, Series};
 pub use span::Span;
 
 /// Database migrations of this pillar (versions in its own thousand; see bala_store::migrate).
-pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[];
+pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[bala_store::migrate::Migration {
+    version: 3001,
+    name: "immunization",
+    sql: include_str!("../migrations/3001_immunization.sql"),
+}];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.
-pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[];
+/// `imm_valid_doses` is derived, not re-pointed: the survivor's facts are
+/// re-derived after a merge ([`store::doses::refresh_person`]).
+pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[
+    bala_registry::people::PersonRef {
+        table: "imm_doses",
+        column: "person_id",
+    },
+    bala_registry::people::PersonRef {
+        table: "imm_contraindications",
+        column: "person_id",
+    },
+    bala_registry::people::PersonRef {
+        table: "imm_refusals",
+        column: "person_id",
+    },
+];

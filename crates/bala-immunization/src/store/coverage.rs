@@ -1,0 +1,276 @@
+//! Coverage, dropout, timeliness and zero-dose counts by area, straight from
+//! the derived valid-dose facts (so never stale).
+//!
+//! Two bases, always labelled:
+//! * **birth cohort** — children of the register born in the year; vaccinated =
+//!   those with the valid dose (at any age, by 12 and by 24 months). The
+//!   denominator is the register's cohort.
+//! * **reporting period** — valid doses given in the year (any cohort) over the
+//!   official target population (surviving infants) entered for the area and
+//!   year: the administrative coverage WHO/UNICEF reporting uses.
+
+use super::{facts::HEPB_BIRTH_DOSE, iso, population, Error};
+use crate::span::Span;
+use bala_core::Date;
+use bala_registry::areas;
+use bala_store::sqlx::Row;
+use bala_store::{Db, Sql};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The doses coverage is reported for, in the order tables show them.
+pub const LABELS: [&str; 11] = [
+    "BCG",
+    HEPB_BIRTH_DOSE,
+    "HepB3",
+    "DTP1",
+    "DTP3",
+    "Pol3",
+    "Hib3",
+    "PCV3",
+    "MCV1",
+    "MCV2",
+    "DTP4",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    Cohort,
+    Period,
+}
+
+impl Basis {
+    pub fn parse(s: &str) -> Option<Basis> {
+        match s {
+            "cohort" | "" => Some(Basis::Cohort),
+            "period" => Some(Basis::Period),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Basis::Cohort => "cohort",
+            Basis::Period => "period",
+        }
+    }
+}
+
+/// Counts for one dose label in one area.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct DoseCount {
+    pub label: String,
+    pub vaccinated: i64,
+    pub by_12m: i64,
+    pub by_24m: i64,
+    pub timely: i64,
+    /// vaccinated / denominator, in percent; none when there is no denominator.
+    pub coverage: Option<f64>,
+}
+
+/// Coverage of one area.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AreaCoverage {
+    pub area_code: String,
+    /// Children of the cohort in the register (cohort basis).
+    pub registered: i64,
+    /// Of them, those at least 12 months old on the reference date.
+    pub aged_12m: i64,
+    /// Official target population (period basis), if entered.
+    pub official: Option<i64>,
+    /// The denominator used: `registered` or `official`.
+    pub denominator: Option<i64>,
+    pub doses: Vec<DoseCount>,
+    /// Children aged 12 months or more with no valid DTP1 by their first birthday.
+    pub zero_dose: Option<i64>,
+    /// DTP1 by 12 months but no DTP3 by 12 months.
+    pub under_immunized: Option<i64>,
+    /// (DTP1 − DTP3) / DTP1, in percent.
+    pub dropout_dtp1_dtp3: Option<f64>,
+    /// (DTP1 − MCV1) / DTP1, in percent.
+    pub dropout_dtp1_mcv1: Option<f64>,
+}
+
+impl AreaCoverage {
+    pub fn dose(&self, label: &str) -> Option<&DoseCount> {
+        self.doses.iter().find(|d| d.label == label)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub basis: Basis,
+    pub year: i32,
+    #[serde(with = "time::serde::iso8601::option", skip)]
+    pub on: Option<time::OffsetDateTime>,
+    pub area: AreaCoverage,
+    /// The area's children (regions of the republic, districts of a region …).
+    pub children: Vec<AreaCoverage>,
+}
+
+fn pct(n: i64, d: Option<i64>) -> Option<f64> {
+    d.filter(|d| *d > 0).map(|d| n as f64 * 100.0 / d as f64)
+}
+
+fn dropout(from: i64, to: i64) -> Option<f64> {
+    (from > 0).then(|| (from - to) as f64 * 100.0 / from as f64)
+}
+
+type Counts = BTreeMap<String, BTreeMap<String, DoseCount>>;
+
+/// Coverage for `area` and its child areas in `year` as of `on`.
+pub async fn report(
+    db: &Db,
+    area: &str,
+    year: i32,
+    basis: Basis,
+    on: Date,
+) -> Result<Report, Error> {
+    let mut codes = vec![area.to_string()];
+    codes.extend(areas::children(db, area).await?.into_iter().map(|a| a.code));
+    let (registered, doses) = match basis {
+        Basis::Cohort => (
+            cohort_sizes(db, &codes, year, on).await?,
+            cohort_doses(db, &codes, year).await?,
+        ),
+        Basis::Period => (BTreeMap::new(), period_doses(db, &codes, year).await?),
+    };
+    let mut out = Vec::new();
+    for code in &codes {
+        let (reg, aged) = registered.get(code).copied().unwrap_or((0, 0));
+        let official = population::official(db, code, year).await?;
+        let denominator = match basis {
+            Basis::Cohort => Some(reg),
+            Basis::Period => official,
+        };
+        let counts = doses.get(code).cloned().unwrap_or_default();
+        let get = |l: &str| {
+            counts.get(l).cloned().unwrap_or_else(|| DoseCount {
+                label: l.to_string(),
+                ..Default::default()
+            })
+        };
+        let list: Vec<DoseCount> = LABELS
+            .iter()
+            .map(|l| {
+                let mut d = get(l);
+                d.coverage = pct(d.vaccinated, denominator);
+                d
+            })
+            .collect();
+        let (dtp1, dtp3, mcv1) = (get("DTP1"), get("DTP3"), get("MCV1"));
+        let cohort = basis == Basis::Cohort;
+        out.push(AreaCoverage {
+            area_code: code.clone(),
+            registered: reg,
+            aged_12m: aged,
+            official,
+            denominator,
+            doses: list,
+            zero_dose: cohort.then(|| aged - dtp1.by_12m),
+            under_immunized: cohort.then(|| dtp1.by_12m - dtp3.by_12m),
+            dropout_dtp1_dtp3: dropout(dtp1.vaccinated, dtp3.vaccinated),
+            dropout_dtp1_mcv1: dropout(dtp1.vaccinated, mcv1.vaccinated),
+        });
+    }
+    let area_cov = out.remove(0);
+    Ok(Report {
+        basis,
+        year,
+        on: None,
+        area: area_cov,
+        children: out,
+    })
+}
+
+/// The last birth date at which a child is `months` old on `on` (with the
+/// calendar's own month arithmetic, so 29 February is judged like the engine does).
+pub fn latest_birth_aged(on: Date, months: u16) -> Date {
+    let mut d = on - time::Duration::days(i64::from(months) * 31 + 3);
+    while Span::months(months).add_to(d.next_day().unwrap_or(d)) <= on && d < on {
+        d = d.next_day().unwrap_or(d);
+    }
+    d
+}
+
+fn within(sql: &mut Sql, codes: &[String]) {
+    sql.push(" JOIN area_closure c ON c.descendant = p.area_code AND c.ancestor IN (");
+    sql.push_list(codes.iter().map(|c| c.as_str())).push(")");
+}
+
+fn cohort_filter(sql: &mut Sql, year: i32) {
+    sql.push(" WHERE p.merged_into IS NULL AND p.birth_date >= ")
+        .push_arg(format!("{year:04}-01-01"))
+        .push(" AND p.birth_date < ")
+        .push_arg(format!("{:04}-01-01", year + 1));
+}
+
+/// (children of the cohort, of them aged 12 months or more on `on`) per area.
+async fn cohort_sizes(
+    db: &Db,
+    codes: &[String],
+    year: i32,
+    on: Date,
+) -> Result<BTreeMap<String, (i64, i64)>, Error> {
+    let cutoff = latest_birth_aged(on, 12);
+    let mut sql =
+        Sql::new("SELECT c.ancestor AS area, COUNT(*) AS n, CAST(SUM(CASE WHEN p.birth_date <= ");
+    sql.push_arg(iso(cutoff))
+        .push(" THEN 1 ELSE 0 END) AS BIGINT) AS aged FROM people p");
+    within(&mut sql, codes);
+    cohort_filter(&mut sql, year);
+    sql.push(" GROUP BY c.ancestor");
+    let mut out = BTreeMap::new();
+    for r in sql.query().fetch_all(db.reader()).await? {
+        out.insert(
+            r.try_get::<String, _>("area")?,
+            (
+                r.try_get::<i64, _>("n")?,
+                r.try_get::<Option<i64>, _>("aged")?.unwrap_or(0),
+            ),
+        );
+    }
+    Ok(out)
+}
+
+const DOSE_COLUMNS: &str = "SELECT c.ancestor AS area, v.label AS label, COUNT(*) AS n,
+    CAST(SUM(v.by_12m) AS BIGINT) AS by_12m, CAST(SUM(v.by_24m) AS BIGINT) AS by_24m,
+    CAST(SUM(v.timely) AS BIGINT) AS timely
+    FROM people p JOIN imm_valid_doses v ON v.person_id = p.id";
+
+async fn cohort_doses(db: &Db, codes: &[String], year: i32) -> Result<Counts, Error> {
+    let mut sql = Sql::new(DOSE_COLUMNS);
+    within(&mut sql, codes);
+    cohort_filter(&mut sql, year);
+    sql.push(" GROUP BY c.ancestor, v.label");
+    collect(db, sql).await
+}
+
+async fn period_doses(db: &Db, codes: &[String], year: i32) -> Result<Counts, Error> {
+    let mut sql = Sql::new(DOSE_COLUMNS);
+    within(&mut sql, codes);
+    sql.push(" WHERE p.merged_into IS NULL AND v.given_year = ")
+        .push_arg(year as i64)
+        .push(" GROUP BY c.ancestor, v.label");
+    collect(db, sql).await
+}
+
+async fn collect(db: &Db, sql: Sql) -> Result<Counts, Error> {
+    let mut out: Counts = BTreeMap::new();
+    for r in sql.query().fetch_all(db.reader()).await? {
+        let label: String = r.try_get("label")?;
+        let n =
+            |c: &str| -> Result<i64, Error> { Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0)) };
+        let d = DoseCount {
+            label: label.clone(),
+            vaccinated: r.try_get("n")?,
+            by_12m: n("by_12m")?,
+            by_24m: n("by_24m")?,
+            timely: n("timely")?,
+            coverage: None,
+        };
+        out.entry(r.try_get("area")?).or_default().insert(label, d);
+    }
+    Ok(out)
+}

@@ -1,0 +1,441 @@
+//! The immunization store against both databases: doses count in coverage at
+//! once (invalid ones never), due and zero-dose lists, idempotent imports with
+//! per-row reports, calendar edits re-deriving facts, campaign tallies.
+
+use bala_core::{date::iso, AreaCode};
+use bala_immunization::store::{calendars, campaigns, card, coverage, doses, duelist, import};
+use bala_registry::people::{self, CreateOutcome, Ctx};
+use bala_registry::person::PersonInput;
+use bala_registry::{areas, households};
+use bala_store::audit::Actor;
+use bala_store::testing::TestDb;
+use bala_store::Backend;
+use time::{Duration, OffsetDateTime};
+
+const DISTRICT: &str = "751110000";
+
+async fn fresh(backend: Backend) -> TestDb {
+    let t = TestDb::new(
+        backend,
+        &[
+            bala_store::migrate::MIGRATIONS,
+            bala_access::MIGRATIONS,
+            bala_registry::MIGRATIONS,
+            bala_immunization::MIGRATIONS,
+        ],
+    )
+    .await;
+    areas::seed_reference(&t.db).await.unwrap();
+    t
+}
+
+fn today() -> time::Date {
+    OffsetDateTime::now_utc().date()
+}
+
+async fn child(db: &bala_store::Db, ctx: Ctx<'_>, given: &str, birth: time::Date) -> i64 {
+    let input = PersonInput {
+        family_name: "Сапаров".into(),
+        given_name: given.into(),
+        birth_date: iso(birth),
+        sex: "M".into(),
+        area_code: DISTRICT.into(),
+        phone: Some("+77011234567".into()),
+        ..Default::default()
+    };
+    match people::create(db, ctx, &input, true).await.unwrap() {
+        CreateOutcome::Created(id) => id,
+        CreateOutcome::PossibleDuplicates(_) => unreachable!("confirmed"),
+    }
+}
+
+fn dose(product: &str, on: time::Date) -> doses::DoseInput {
+    doses::DoseInput {
+        product: product.into(),
+        given_on: iso(on),
+        lot: "A123".into(),
+        lot_expiry: iso(today() + Duration::days(365)),
+        site: "left-thigh".into(),
+        route: "IM".into(),
+        facility: "Polyclinic 5".into(),
+        ..Default::default()
+    }
+}
+
+async fn cohort(db: &bala_store::Db, year: i32) -> coverage::AreaCoverage {
+    coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, today())
+        .await
+        .unwrap()
+        .area
+}
+
+async fn journey(backend: Backend) {
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let actor = Actor {
+        id: None,
+        name: "nurse".into(),
+        ip: None,
+    };
+    let scope = [AreaCode::parse("750000000").unwrap()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    // A child born 14 months ago, and a sibling born 2 months ago.
+    let birth = today() - Duration::days(430);
+    let year = birth.year();
+    let older = child(db, ctx, "Нұрлан", birth).await;
+    let mother = {
+        let input = PersonInput {
+            family_name: "Сапарова".into(),
+            given_name: "Айгүл".into(),
+            birth_date: "1994-03-02".into(),
+            sex: "F".into(),
+            area_code: DISTRICT.into(),
+            phone: Some("+77017654321".into()),
+            ..Default::default()
+        };
+        match people::create(db, ctx, &input, true).await.unwrap() {
+            CreateOutcome::Created(id) => id,
+            _ => unreachable!(),
+        }
+    };
+    households::link(db, ctx, older, mother, "mother")
+        .await
+        .unwrap();
+
+    let before = cohort(db, year).await;
+    assert_eq!(before.dose("DTP1").unwrap().vaccinated, 0);
+    assert!(before.registered >= 1);
+    let zero_before = before.zero_dose.unwrap();
+    assert!(
+        zero_before >= 1,
+        "an unvaccinated 14-month-old is zero-dose"
+    );
+
+    // Zero-dose list names the child with the mother's phone.
+    let f = duelist::Filter {
+        area: DISTRICT.into(),
+        kind: duelist::Kind::ZeroDose,
+        on: today(),
+        until: None,
+        min_days_overdue: 0,
+    };
+    let zero = duelist::list(db, &actor, &scope, &f).await.unwrap();
+    let entry = zero.iter().find(|e| e.person_id == older).expect("listed");
+    assert_eq!(entry.caregivers[0].phone.as_deref(), Some("+77017654321"));
+
+    // Overdue list: everything since birth is overdue.
+    let overdue = duelist::list(
+        db,
+        &actor,
+        &scope,
+        &duelist::Filter {
+            kind: duelist::Kind::Overdue,
+            ..f.clone()
+        },
+    )
+    .await
+    .unwrap();
+    let e = overdue.iter().find(|e| e.person_id == older).unwrap();
+    assert!(e
+        .items
+        .iter()
+        .any(|i| i.label == "DTP1" && i.status == "overdue"));
+    assert!(e.max_days_overdue > 100);
+
+    // A historical dose given too early (2 weeks of age) is stored but does not count.
+    let early = doses::DoseInput {
+        historical: true,
+        ..dose("HEXA", birth + Duration::days(14))
+    };
+    doses::record(db, ctx, older, &early, &doses::Provenance::of("ui"))
+        .await
+        .unwrap();
+    assert_eq!(cohort(db, year).await.dose("DTP1").unwrap().vaccinated, 0);
+    // A valid one today counts at once, but not "by 12 months".
+    doses::record(
+        db,
+        ctx,
+        older,
+        &dose("HEXA", today()),
+        &doses::Provenance::of("ui"),
+    )
+    .await
+    .unwrap();
+    let now = cohort(db, year).await;
+    let dtp1 = now.dose("DTP1").unwrap();
+    assert_eq!((dtp1.vaccinated, dtp1.by_12m, dtp1.timely), (1, 0, 0));
+    assert_eq!(
+        now.zero_dose.unwrap(),
+        zero_before,
+        "DTP1 after 12 months is still zero-dose"
+    );
+
+    // The card shows the verdicts.
+    let c = card::card(db, ctx, older, today()).await.unwrap();
+    let early_row = &c.doses[0];
+    let dtp = early_row
+        .verdicts
+        .iter()
+        .find(|v| v.antigen.as_deref() == Some("DTP"))
+        .unwrap();
+    assert!(!dtp.valid);
+    assert_eq!(dtp.reason.as_deref(), Some("too-early-age"));
+    assert!(c.doses[1]
+        .verdicts
+        .iter()
+        .any(|v| v.valid && v.label.as_deref() == Some("DTP1")));
+
+    // Bad input names the field; nothing is stored.
+    let bad = doses::DoseInput {
+        product: "NOPE".into(),
+        lot: String::new(),
+        ..dose("HEXA", today() + Duration::days(3))
+    };
+    let err = doses::record(db, ctx, older, &bad, &doses::Provenance::of("ui"))
+        .await
+        .unwrap_err();
+    let bala_registry::RegistryError::Validation(v) = err else {
+        panic!("{err:?}")
+    };
+    let fields: Vec<&str> = v.0.iter().map(|f| f.field.as_str()).collect();
+    assert!(fields.contains(&"product") && fields.contains(&"given_on") && fields.contains(&"lot"));
+    assert_eq!(card::dose_rows(db, older).await.unwrap().len(), 2);
+
+    // Entered in error: stops counting at once.
+    let wrong = c.doses[1].id;
+    doses::mark_in_error(db, ctx, older, wrong, "wrong child")
+        .await
+        .unwrap();
+    assert_eq!(cohort(db, year).await.dose("DTP1").unwrap().vaccinated, 0);
+
+    // Outside scope: not found.
+    let shieli = [AreaCode::parse("434600000").unwrap()];
+    let other = Ctx {
+        actor: &actor,
+        scope: &shieli,
+    };
+    assert!(matches!(
+        doses::record(
+            db,
+            other,
+            older,
+            &dose("HEXA", today()),
+            &doses::Provenance::of("ui")
+        )
+        .await,
+        Err(bala_registry::RegistryError::NotFound)
+    ));
+
+    // Import: a dry run reports every row and writes nothing; the real run writes;
+    // a second run changes nothing.
+    let younger_birth = today() - Duration::days(70);
+    let younger = child(db, ctx, "Ерлан", younger_birth).await;
+    let csv = format!(
+        "person_id,product,given_on,lot\n{younger},BCG,{}, L1\n{younger},HEXA,{},L2\n{younger},XYZ,2020-01-01,\n999999,BCG,{},\n",
+        iso(younger_birth + Duration::days(1)),
+        iso(younger_birth + Duration::days(61)),
+        iso(younger_birth),
+    );
+    let table = import::read(csv.as_bytes(), &import::DOSE_COLUMNS).unwrap();
+    let mut ticks = 0;
+    let dry = import::doses(db, ctx, &table, "csv", true, &mut |_, _| ticks += 1)
+        .await
+        .unwrap();
+    assert_eq!(ticks, 4, "progress for every row");
+    assert_eq!((dry.imported, dry.unchanged, dry.rejected), (2, 0, 3));
+    assert!(dry
+        .outcomes
+        .iter()
+        .any(|o| o.row == 4 && o.field == "product" && o.outcome == "rejected"));
+    assert!(dry
+        .outcomes
+        .iter()
+        .any(|o| o.row == 5 && o.field == "person_id"));
+    assert!(card::dose_rows(db, younger).await.unwrap().is_empty());
+    let real = import::doses(db, ctx, &table, "csv", false, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(real.imported, 2);
+    let again = import::doses(db, ctx, &table, "csv", false, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 2));
+    assert_eq!(card::dose_rows(db, younger).await.unwrap().len(), 2);
+    let younger_cov = cohort(db, younger_birth.year()).await;
+    assert_eq!(younger_cov.dose("BCG").unwrap().vaccinated, 1);
+    assert_eq!(younger_cov.dose("DTP1").unwrap().vaccinated, 1);
+
+    // People import: one new, one rejected, and the same file again is unchanged.
+    let people_csv = "family_name,given_name,birth_date,sex,area_code\nОмаров,Тимур,2024-05-01,M,751110000\nОмаров,,2024-05-01,X,751110000\n";
+    let pt = import::read(people_csv.as_bytes(), &import::PEOPLE_COLUMNS).unwrap();
+    let r1 = import::people(db, ctx, &pt, false, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((r1.imported, r1.rejected), (1, 2), "{:?}", r1.outcomes);
+    let r2 = import::people(db, ctx, &pt, false, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((r2.imported, r2.unchanged), (0, 1));
+    assert!(import::read(b"iin,colour\n", &import::DOSE_COLUMNS).is_err());
+
+    // Calendar edit: if HEXA no longer counted for DTP, the imported DTP1 would
+    // not count; coverage follows in the same transaction.
+    let stored = calendars::stored(db).await.unwrap();
+    let current = stored.iter().find(|s| s.calendar.id == "kz-2020").unwrap();
+    let mut cal = current.calendar.clone();
+    let hexa = cal.products.iter_mut().find(|p| p.code == "HEXA").unwrap();
+    hexa.antigens.retain(|a| a != "DTP");
+    let text = cal.to_toml_string().unwrap();
+    let refreshed = calendars::save(db, &actor, &text, Some(current.version))
+        .await
+        .unwrap();
+    assert!(refreshed >= 2);
+    assert_eq!(
+        cohort(db, younger_birth.year())
+            .await
+            .dose("DTP1")
+            .unwrap()
+            .vaccinated,
+        0
+    );
+    // A stale version is refused; an invalid text names the field.
+    assert!(matches!(
+        calendars::save(db, &actor, &text, Some(current.version)).await,
+        Err(bala_registry::RegistryError::Conflict)
+    ));
+    assert!(matches!(
+        calendars::save(db, &actor, "id = ", None).await,
+        Err(bala_registry::RegistryError::Validation(_))
+    ));
+
+    // Campaign: a measles campaign in the district; doses against it are tallied.
+    let camp = campaigns::create(
+        db,
+        &actor,
+        &campaigns::CampaignInput {
+            name: "MR catch-up".into(),
+            product: "MMR".into(),
+            start_date: iso(today() - Duration::days(2)),
+            end_date: iso(today() + Duration::days(5)),
+            min_age_months: "9".into(),
+            max_age_months: "60".into(),
+            areas: format!("{DISTRICT} 4\n"),
+        },
+        &["MMR".to_string()],
+    )
+    .await
+    .unwrap();
+    let mut mmr = dose("MMR", today());
+    mmr.campaign_id = camp.to_string();
+    doses::record(db, ctx, older, &mmr, &doses::Provenance::of("ui"))
+        .await
+        .unwrap();
+    // The baby is too young for the campaign: the field is named.
+    let err = doses::record(db, ctx, younger, &mmr, &doses::Provenance::of("ui"))
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("campaign_id"));
+    let tally = campaigns::tally(db, camp).await.unwrap();
+    assert_eq!(tally.total, 1);
+    assert_eq!(tally.by_area[0].2, 1);
+    assert_eq!(tally.coverage, Some(25.0));
+    let bad_campaign = campaigns::create(
+        db,
+        &actor,
+        &campaigns::CampaignInput {
+            name: String::new(),
+            product: "MMR".into(),
+            start_date: "2026-13-01".into(),
+            end_date: "2026-01-01".into(),
+            min_age_months: "9".into(),
+            max_age_months: "5".into(),
+            areas: "nope 3\n".into(),
+        },
+        &["MMR".to_string()],
+    )
+    .await
+    .unwrap_err();
+    let msg = format!("{bad_campaign:?}");
+    for f in ["name", "start_date", "max_age_months", "areas[1]"] {
+        assert!(msg.contains(f), "{f} in {msg}");
+    }
+
+    // Period basis uses the official estimate when there is one.
+    bala_immunization::store::population::save(
+        db,
+        &actor,
+        DISTRICT,
+        &today().year().to_string(),
+        "10",
+        "KazStat",
+    )
+    .await
+    .unwrap();
+    let period = coverage::report(
+        db,
+        DISTRICT,
+        today().year(),
+        coverage::Basis::Period,
+        today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(period.area.denominator, Some(10));
+    assert_eq!(period.area.dose("MCV1").unwrap().coverage, Some(10.0));
+    // And the city sums its districts only if all of them have one: not here.
+    let city = coverage::report(
+        db,
+        "750000000",
+        today().year(),
+        coverage::Basis::Period,
+        today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(city.area.official, None);
+    assert!(city
+        .children
+        .iter()
+        .any(|c| c.area_code == DISTRICT && c.official == Some(10)));
+
+    // The audit trail holds the card read and the list reads.
+    let n: i64 = bala_store::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ('immunization.card.view', 'immunization.list.view')",
+    )
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert!(n >= 3);
+}
+
+#[tokio::test]
+async fn journey_sqlite() {
+    journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn journey_postgres() {
+    journey(Backend::Postgres).await;
+}
+
+#[test]
+fn latest_birth_aged_matches_the_engine() {
+    use bala_immunization::span::Span;
+    use time::macros::date;
+    for on in [
+        date!(2025 - 02 - 28),
+        date!(2024 - 02 - 29),
+        date!(2025 - 12 - 31),
+        date!(2025 - 03 - 01),
+    ] {
+        let cut = coverage::latest_birth_aged(on, 12);
+        assert!(Span::months(12).add_to(cut) <= on, "{on}");
+        assert!(
+            Span::months(12).add_to(cut.next_day().unwrap()) > on,
+            "{on}"
+        );
+    }
+}
