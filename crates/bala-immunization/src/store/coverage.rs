@@ -102,8 +102,6 @@ impl AreaCoverage {
 pub struct Report {
     pub basis: Basis,
     pub year: i32,
-    #[serde(with = "time::serde::iso8601::option", skip)]
-    pub on: Option<time::OffsetDateTime>,
     pub area: AreaCoverage,
     /// The area's children (regions of the republic, districts of a region …).
     pub children: Vec<AreaCoverage>,
@@ -178,7 +176,6 @@ pub async fn report(
     Ok(Report {
         basis,
         year,
-        on: None,
         area: area_cov,
         children: out,
     })

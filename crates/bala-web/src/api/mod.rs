@@ -62,6 +62,7 @@ impl Modify for BearerAuth {
         indicators::import_file, indicators::export_file, indicators::approvals, indicators::review,
         indicators::progress,
         surveillance::performance,
+        immunization::card_get, immunization::dose_create, immunization::lists, immunization::coverage_get,
         welfare::instrument, welfare::screening_create, welfare::screening_get, welfare::concern_create,
         welfare::alert_list, welfare::alert_acknowledge, welfare::alert_dismiss,
         welfare::case_list, welfare::case_create, welfare::case_get, welfare::case_transition,
@@ -76,7 +77,8 @@ impl Modify for BearerAuth {
         (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
         (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange"),
         (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics"),
-        (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)")
+        (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)"),
+        (name = "immunization", description = "Vaccination cards, doses, due and zero-dose lists (audited), coverage (aggregates)")
     )
 )]
 pub struct ApiDoc;

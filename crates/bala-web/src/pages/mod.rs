@@ -59,6 +59,12 @@ pub struct Chrome {
 
 /// Pillar pages in the navigation: (href, nav id, label message, action needed).
 const PILLARS: &[(&str, &str, &str, Action)] = &[
+    (
+        "/immunization",
+        "immunization",
+        "nav-immunization",
+        Action::ViewAggregates,
+    ),
     ("/welfare", "welfare", "nav-welfare", Action::Screen),
     (
         "/surveillance",

@@ -504,6 +504,9 @@ fn welfare_links(v: &Visitor, id: i64) -> Vec<(String, &'static str)> {
         return vec![];
     };
     let mut out = vec![];
+    if bala_access::can(p, Action::ViewImmunization) {
+        out.push((format!("/immunization/children/{id}"), "imm-card"));
+    }
     if bala_access::can(p, Action::Screen) {
         out.push((
             format!("/welfare/screenings/new?person={id}"),
@@ -638,7 +641,12 @@ async fn merge(
         let page = merge_page(&app, &v, &uri, id, Some(tr.t("err-merge-id"))).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
-    match people::merge(&app.db, ctx(&v, &actor)?, id, dup, &app.person_refs).await {
+    let merged = people::merge(&app.db, ctx(&v, &actor)?, id, dup, &app.person_refs).await;
+    if merged.is_ok() {
+        // The survivor now holds both records' doses: re-derive its coverage facts.
+        bala_immunization::store::doses::refresh_person(&app.db, id).await?;
+    }
+    match merged {
         Ok(()) => Ok(redirect_with_flash(
             &format!("/people/{id}"),
             "flash-person-merged",

@@ -115,6 +115,14 @@ impl TestApp {
         .unwrap()
     }
 
+    /// An API client with a read-write token of `username`.
+    pub async fn api_for(&self, username: &str) -> Api {
+        let t = self
+            .token(username, bala_access::TokenScope::ReadWrite)
+            .await;
+        self.api(&t)
+    }
+
     pub fn api(&self, token: &str) -> Api {
         Api {
             client: Client::builder().redirect(Policy::none()).build().unwrap(),

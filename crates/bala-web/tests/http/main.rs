@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod authz;
 mod i18n;
+mod immunization;
 mod indicators;
 mod ops;
 mod people;
