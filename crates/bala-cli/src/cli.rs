@@ -93,7 +93,7 @@ pub enum Command {
     /// The area tree.
     #[command(subcommand)]
     Areas(AreasCommand),
-    /// Import data (indicator values).
+    /// Import data (indicator values, historical doses, people).
     #[command(subcommand)]
     Import(ImportCommand),
     /// Export data (indicator values).
@@ -107,12 +107,29 @@ pub enum Command {
     /// Encryption keys of case narratives.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Children due, overdue, zero-dose or under-immunized in an area (outreach list).
+    Duelist(crate::immunization::DuelistArgs),
+    /// Immunization coverage, dropout and zero-dose counts for an area and its sub-areas.
+    Coverage(crate::immunization::CoverageArgs),
+    /// Immunization maintenance.
+    #[command(subcommand)]
+    Immunization(ImmunizationCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ImmunizationCommand {
+    /// Re-derive every child's valid doses from the calendars in the database.
+    Refresh,
 }
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
     /// Import indicator values; prints a report per row, progress on stderr.
     Indicators(crate::indicators::ImportArgs),
+    /// Import historical doses (CSV or Excel: iin or person_id, product, given_on, lot, lot_expiry, facility, flags, external_id).
+    Doses(crate::immunization::RegisterImportArgs),
+    /// Import people (CSV or Excel: iin, family_name, given_name, patronymic, family_name_lat, given_name_lat, birth_date, sex, area_code, address, phone).
+    People(crate::immunization::RegisterImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -276,6 +293,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Indicators(args)) => {
             let db = open(&g).await?;
             crate::indicators::import(&db, args).await
+        }
+        Command::Import(ImportCommand::Doses(args)) => {
+            let db = open(&g).await?;
+            crate::immunization::import_register(&db, args, false).await
+        }
+        Command::Import(ImportCommand::People(args)) => {
+            let db = open(&g).await?;
+            crate::immunization::import_register(&db, args, true).await
+        }
+        Command::Duelist(args) => {
+            let db = open(&g).await?;
+            crate::immunization::duelist(&db, args).await
+        }
+        Command::Coverage(args) => {
+            let db = open(&g).await?;
+            crate::immunization::coverage(&db, args).await
+        }
+        Command::Immunization(ImmunizationCommand::Refresh) => {
+            let db = open(&g).await?;
+            crate::immunization::refresh(&db).await
         }
         Command::Export(ExportCommand::Indicators(args)) => {
             let db = open(&g).await?;

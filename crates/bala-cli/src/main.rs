@@ -3,6 +3,7 @@
 mod cli;
 mod computed;
 mod demo;
+mod immunization;
 mod indicators;
 
 use std::process::ExitCode;

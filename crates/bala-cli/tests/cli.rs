@@ -340,3 +340,188 @@ fn serve_and_graceful_shutdown() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("Bala stopped")), "{rest:?}");
 }
+
+/// Batch work of the immunization pillar: import people and doses (dry run,
+/// real run, re-run unchanged), then the due list and coverage from the same data.
+#[test]
+fn immunization_batch_commands() {
+    let dir = temp_dir("imm");
+    let url = format!("sqlite://{}", dir.join("bala.db").display());
+    let today = time::OffsetDateTime::now_utc().date();
+    let birth = today - time::Duration::days(420);
+    let birth_s = bala_core::date::iso(birth);
+    let people = dir.join("people.csv");
+    std::fs::write(
+        &people,
+        format!(
+            "iin;family_name;given_name;birth_date;sex;area_code\n;Жаксылыков;Алихан;{birth_s};M;751110000\n;Жаксылыкова;;{birth_s};F;751110000\n"
+        ),
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "--database-url",
+            &url,
+            "import",
+            "people",
+            people.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "one row rejected: {}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("row 3 (rejected): given_name"), "{out}");
+    assert!(
+        out.contains("2 rows: 1 imported, 0 unchanged, 1 rejected"),
+        "{out}"
+    );
+    let doses = dir.join("doses.csv");
+    let d = |days: i64| bala_core::date::iso(birth + time::Duration::days(days));
+    std::fs::write(
+        &doses,
+        format!(
+            "person_id,product,given_on\n1,BCG,{}\n1,HEXA,{}\n1,HEXA,{}\n1,NOPE,{}\n",
+            d(1),
+            d(61),
+            d(92),
+            d(100)
+        ),
+    )
+    .unwrap();
+    let args = [
+        "--database-url",
+        &url,
+        "import",
+        "doses",
+        doses.to_str().unwrap(),
+    ];
+    let dry = run(&[&args[..], &["--dry-run"]].concat(), None);
+    assert!(
+        text(&dry).contains("3 would be imported, 0 unchanged, 1 rejected (dry run"),
+        "{}",
+        text(&dry)
+    );
+    assert!(
+        text(&dry).contains("row 5 (rejected): product"),
+        "{}",
+        text(&dry)
+    );
+    let real = run(&args, None);
+    assert!(
+        text(&real).contains("3 imported, 0 unchanged, 1 rejected"),
+        "{}",
+        text(&real)
+    );
+    let again = run(&args, None);
+    assert!(
+        text(&again).contains("0 imported, 3 unchanged, 1 rejected"),
+        "{}",
+        text(&again)
+    );
+
+    // The child has DTP1 and DTP2 but not DTP3: overdue for it, under-immunized at 12 months.
+    let o = run(
+        &[
+            "--database-url",
+            &url,
+            "duelist",
+            "--area",
+            "751110000",
+            "--kind",
+            "overdue",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(csv.starts_with("person_id,name,iin"), "{csv}");
+    assert!(csv.contains("DTP3,overdue"), "{csv}");
+    let o = run(
+        &[
+            "--database-url",
+            &url,
+            "duelist",
+            "--area",
+            "751110000",
+            "--kind",
+            "under-immunized",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    let year = birth.year().to_string();
+    let o = run(
+        &[
+            "--database-url",
+            &url,
+            "coverage",
+            "--area",
+            "750000000",
+            "--cohort",
+            &year,
+            "--antigen",
+            "DTP1,DTP3",
+            "--format",
+            "csv",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(csv.contains("751110000,cohort,"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("751110000,") && l.contains(",DTP1,1,100.0,")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("751110000,") && l.contains(",DTP3,0,0.0,")),
+        "{csv}"
+    );
+    // Bad arguments name the flag.
+    let o = run(
+        &[
+            "--database-url",
+            &url,
+            "coverage",
+            "--area",
+            "1",
+            "--cohort",
+            &year,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--area"), "{}", text(&o));
+    let o = run(
+        &[
+            "--database-url",
+            &url,
+            "coverage",
+            "--cohort",
+            &year,
+            "--antigen",
+            "XYZ",
+        ],
+        None,
+    );
+    assert!(text(&o).contains("--antigen"), "{}", text(&o));
+    let o = run(&["--database-url", &url, "immunization", "refresh"], None);
+    assert!(
+        text(&o).contains("re-derived the valid doses of 1 children"),
+        "{}",
+        text(&o)
+    );
+    for args in [
+        vec!["duelist", "--help"],
+        vec!["coverage", "--help"],
+        vec!["import", "doses", "--help"],
+        vec!["import", "people", "--help"],
+    ] {
+        assert!(run(&args, None).status.success(), "{args:?}");
+    }
+}
