@@ -270,7 +270,7 @@ pub async fn import_register(
         scope: &scope,
     };
     let mut progress = |done: usize, total: usize| {
-        if done % 100 == 0 || done == total {
+        if done.is_multiple_of(100) || done == total {
             eprint!("\r{done}/{total} rows");
             if done == total {
                 eprintln!();
