@@ -90,6 +90,10 @@ CREATE INDEX imm_refusals_person ON imm_refusals (person_id);
 CREATE TABLE imm_valid_doses (
     person_id BIGINT NOT NULL REFERENCES people (id),
     label TEXT NOT NULL,
+    -- The child's area and birth year when the fact was counted, so the
+    -- counters below can be decremented exactly even after the child moves.
+    area_code TEXT NOT NULL,
+    birth_year BIGINT NOT NULL,
     given_on TEXT NOT NULL,
     given_year BIGINT NOT NULL,
     by_12m BIGINT NOT NULL,
@@ -98,6 +102,23 @@ CREATE TABLE imm_valid_doses (
     PRIMARY KEY (person_id, label)
 );
 CREATE INDEX imm_valid_doses_label ON imm_valid_doses (label, person_id);
+
+-- Derived counters: valid doses per leaf area, year and label, for birth
+-- cohorts (year = birth year) and reporting periods (year = year given).
+-- Kept in step with imm_valid_doses in the same transaction, so coverage for
+-- a national cohort reads a few thousand rows instead of millions of doses
+-- (ADR 0011).
+CREATE TABLE imm_counts (
+    kind TEXT NOT NULL,
+    area_code TEXT NOT NULL,
+    year BIGINT NOT NULL,
+    label TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    by_12m BIGINT NOT NULL,
+    by_24m BIGINT NOT NULL,
+    timely BIGINT NOT NULL,
+    PRIMARY KEY (kind, year, area_code, label)
+);
 
 -- Official target population estimates (surviving infants, live births) per area and year.
 CREATE TABLE imm_target_population (
@@ -108,3 +129,7 @@ CREATE TABLE imm_target_population (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (area_code, year)
 );
+
+-- Birth-cohort sizes per area are counted from the register on every coverage
+-- request; this covering index keeps that to an index-only scan.
+CREATE INDEX imm_people_cohort ON people (birth_date, area_code, merged_into);

@@ -401,6 +401,54 @@ async fn journey(backend: Backend) {
         .iter()
         .any(|c| c.area_code == DISTRICT && c.official == Some(10)));
 
+    // The counters agree with a recount of the facts, before and after a full rebuild.
+    let recount = || async {
+        let q = "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts WHERE n <> 0
+                 ORDER BY kind, area_code, year, label";
+        let counters: Vec<(String, String, i64, String, i64, i64, i64, i64)> =
+            bala_store::sqlx::query_as(q)
+                .fetch_all(db.reader())
+                .await
+                .unwrap();
+        let facts: Vec<(String, String, i64, String, i64, i64, i64, i64)> = bala_store::sqlx::query_as(
+            "SELECT 'cohort', area_code, birth_year, label, COUNT(*), CAST(SUM(by_12m) AS BIGINT), CAST(SUM(by_24m) AS BIGINT), CAST(SUM(timely) AS BIGINT)
+             FROM imm_valid_doses GROUP BY area_code, birth_year, label
+             UNION ALL
+             SELECT 'period', area_code, given_year, label, COUNT(*), CAST(SUM(by_12m) AS BIGINT), CAST(SUM(by_24m) AS BIGINT), CAST(SUM(timely) AS BIGINT)
+             FROM imm_valid_doses GROUP BY area_code, given_year, label
+             ORDER BY 1, 2, 3, 4",
+        )
+        .fetch_all(db.reader())
+        .await
+        .unwrap();
+        (counters, facts)
+    };
+    let (counters, facts) = recount().await;
+    assert!(!counters.is_empty());
+    assert_eq!(counters, facts);
+    let cals = calendars::all(db).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    bala_immunization::store::facts::refresh_all(&mut tx, &cals)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        recount().await.0,
+        counters,
+        "a rebuild gives the same counters"
+    );
+
+    // The child moves to another district: after the refresh the counts move with it.
+    bala_store::sqlx::query("UPDATE people SET area_code = '751210000' WHERE id = $1")
+        .bind(older)
+        .execute(db.reader())
+        .await
+        .unwrap();
+    doses::refresh_person(db, older).await.unwrap();
+    let (counters, facts) = recount().await;
+    assert_eq!(counters, facts);
+    assert!(counters.iter().any(|c| c.1 == "751210000"));
+
     // The audit trail holds the card read and the list reads.
     let n: i64 = bala_store::sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action IN ('immunization.card.view', 'immunization.list.view')",

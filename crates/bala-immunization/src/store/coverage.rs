@@ -191,11 +191,6 @@ pub fn latest_birth_aged(on: Date, months: u16) -> Date {
     d
 }
 
-fn within(sql: &mut Sql, codes: &[String]) {
-    sql.push(" JOIN area_closure c ON c.descendant = p.area_code AND c.ancestor IN (");
-    sql.push_list(codes.iter().map(|c| c.as_str())).push(")");
-}
-
 fn cohort_filter(sql: &mut Sql, year: i32) {
     sql.push(" WHERE p.merged_into IS NULL AND p.birth_date >= ")
         .push_arg(format!("{year:04}-01-01"))
@@ -203,7 +198,9 @@ fn cohort_filter(sql: &mut Sql, year: i32) {
         .push_arg(format!("{:04}-01-01", year + 1));
 }
 
-/// (children of the cohort, of them aged 12 months or more on `on`) per area.
+/// (children of the cohort, of them aged 12 months or more on `on`) per area:
+/// counted per leaf area from the covering index `imm_people_cohort`, then
+/// summed up the area tree here (cheaper than joining every child to the tree).
 async fn cohort_sizes(
     db: &Db,
     codes: &[String],
@@ -212,15 +209,14 @@ async fn cohort_sizes(
 ) -> Result<BTreeMap<String, (i64, i64)>, Error> {
     let cutoff = latest_birth_aged(on, 12);
     let mut sql =
-        Sql::new("SELECT c.ancestor AS area, COUNT(*) AS n, CAST(SUM(CASE WHEN p.birth_date <= ");
+        Sql::new("SELECT p.area_code AS area, COUNT(*) AS n, CAST(SUM(CASE WHEN p.birth_date <= ");
     sql.push_arg(iso(cutoff))
         .push(" THEN 1 ELSE 0 END) AS BIGINT) AS aged FROM people p");
-    within(&mut sql, codes);
     cohort_filter(&mut sql, year);
-    sql.push(" GROUP BY c.ancestor");
-    let mut out = BTreeMap::new();
+    sql.push(" GROUP BY p.area_code");
+    let mut leaves: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in sql.query().fetch_all(db.reader()).await? {
-        out.insert(
+        leaves.insert(
             r.try_get::<String, _>("area")?,
             (
                 r.try_get::<i64, _>("n")?,
@@ -228,29 +224,44 @@ async fn cohort_sizes(
             ),
         );
     }
+    let mut tree = Sql::new("SELECT ancestor, descendant FROM area_closure WHERE ancestor IN (");
+    tree.push_list(codes.iter().map(|c| c.as_str())).push(")");
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in tree.query().fetch_all(db.reader()).await? {
+        let descendant: String = r.try_get("descendant")?;
+        if let Some((n, aged)) = leaves.get(&descendant) {
+            let e = out.entry(r.try_get("ancestor")?).or_insert((0, 0));
+            e.0 += n;
+            e.1 += aged;
+        }
+    }
     Ok(out)
 }
 
-const DOSE_COLUMNS: &str = "SELECT c.ancestor AS area, v.label AS label, COUNT(*) AS n,
-    CAST(SUM(v.by_12m) AS BIGINT) AS by_12m, CAST(SUM(v.by_24m) AS BIGINT) AS by_24m,
-    CAST(SUM(v.timely) AS BIGINT) AS timely
-    FROM people p JOIN imm_valid_doses v ON v.person_id = p.id";
-
-async fn cohort_doses(db: &Db, codes: &[String], year: i32) -> Result<Counts, Error> {
-    let mut sql = Sql::new(DOSE_COLUMNS);
-    within(&mut sql, codes);
-    cohort_filter(&mut sql, year);
-    sql.push(" GROUP BY c.ancestor, v.label");
+/// Valid doses per area from the counters (a few thousand rows however many
+/// children): leaf-area counts summed up to each requested area.
+async fn counted(db: &Db, codes: &[String], kind: &str, year: i32) -> Result<Counts, Error> {
+    let mut sql = Sql::new(
+        "SELECT c.ancestor AS area, k.label AS label, CAST(SUM(k.n) AS BIGINT) AS n,
+            CAST(SUM(k.by_12m) AS BIGINT) AS by_12m, CAST(SUM(k.by_24m) AS BIGINT) AS by_24m,
+            CAST(SUM(k.timely) AS BIGINT) AS timely
+         FROM imm_counts k JOIN area_closure c ON c.descendant = k.area_code AND c.ancestor IN (",
+    );
+    sql.push_list(codes.iter().map(|c| c.as_str()))
+        .push(") WHERE k.kind = ")
+        .push_arg(kind)
+        .push(" AND k.year = ")
+        .push_arg(year as i64)
+        .push(" GROUP BY c.ancestor, k.label");
     collect(db, sql).await
 }
 
+async fn cohort_doses(db: &Db, codes: &[String], year: i32) -> Result<Counts, Error> {
+    counted(db, codes, "cohort", year).await
+}
+
 async fn period_doses(db: &Db, codes: &[String], year: i32) -> Result<Counts, Error> {
-    let mut sql = Sql::new(DOSE_COLUMNS);
-    within(&mut sql, codes);
-    sql.push(" WHERE p.merged_into IS NULL AND v.given_year = ")
-        .push_arg(year as i64)
-        .push(" GROUP BY c.ancestor, v.label");
-    collect(db, sql).await
+    counted(db, codes, "period", year).await
 }
 
 async fn collect(db: &Db, sql: Sql) -> Result<Counts, Error> {
@@ -261,7 +272,7 @@ async fn collect(db: &Db, sql: Sql) -> Result<Counts, Error> {
             |c: &str| -> Result<i64, Error> { Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0)) };
         let d = DoseCount {
             label: label.clone(),
-            vaccinated: r.try_get("n")?,
+            vaccinated: n("n")?,
             by_12m: n("by_12m")?,
             by_24m: n("by_24m")?,
             timely: n("timely")?,

@@ -12,6 +12,8 @@ use crate::forecast::{self, AdminFlag, Administration, ChildRecord, Contraindica
 use crate::span::Span;
 use bala_core::{parse_date, Date, Sex};
 use bala_store::sqlx::{self, AnyConnection, Row};
+use bala_store::{query::Value, Sql};
+use std::collections::HashMap;
 
 /// Label of the derived fact "HepB dose within 24 hours of birth".
 pub const HEPB_BIRTH_DOSE: &str = "HepB-BD";
@@ -132,13 +134,20 @@ pub struct ValidDose {
     pub timely: bool,
 }
 
-/// The valid doses of a child under `calendar` on `on` (pure).
-pub fn valid_doses(calendar: &Calendar, child: &ChildRecord, on: Date) -> Vec<ValidDose> {
-    let f = forecast::forecast(calendar, child, on);
-    let one = Span::months(12).add_to(child.birth);
-    let two = Span::months(24).add_to(child.birth);
+/// The valid doses among `administrations` of a child born on `birth` (pure).
+/// Validity depends only on the doses and the birth date (not on sex,
+/// refusals or contraindications), which lets the bulk refresh skip the rest.
+pub fn valid_doses_of(
+    calendar: &Calendar,
+    birth: Date,
+    administrations: &[Administration],
+    on: Date,
+) -> Vec<ValidDose> {
+    let evaluations = forecast::evaluate(calendar, birth, administrations, on);
+    let one = Span::months(12).add_to(birth);
+    let two = Span::months(24).add_to(birth);
     let mut out: Vec<ValidDose> = Vec::new();
-    for e in f.evaluations.iter().filter(|e| e.is_valid()) {
+    for e in evaluations.iter().filter(|e| e.is_valid()) {
         let (Some(antigen), Some(n), Some(label)) = (&e.antigen, e.dose_number, &e.label) else {
             continue;
         };
@@ -147,7 +156,7 @@ pub fn valid_doses(calendar: &Calendar, child: &ChildRecord, on: Date) -> Vec<Va
             .series_for(antigen)
             .and_then(|s| s.doses.iter().find(|d| d.number == n))
             .map(|rule| {
-                let recommended = rule.recommended_age.add_to(child.birth);
+                let recommended = rule.recommended_age.add_to(birth);
                 given < calendar.overdue_after.add_to(recommended)
             })
             .unwrap_or(false);
@@ -162,8 +171,8 @@ pub fn valid_doses(calendar: &Calendar, child: &ChildRecord, on: Date) -> Vec<Va
             timely,
         });
     }
-    if forecast::hepb_birth_dose_within_24h(child.birth, &f.evaluations) {
-        let given = forecast::dose_date(&f.evaluations, "HepB", 1).expect("checked above");
+    if forecast::hepb_birth_dose_within_24h(birth, &evaluations) {
+        let given = forecast::dose_date(&evaluations, "HepB", 1).expect("checked above");
         out.push(ValidDose {
             label: HEPB_BIRTH_DOSE.into(),
             given_on: given,
@@ -175,58 +184,262 @@ pub fn valid_doses(calendar: &Calendar, child: &ChildRecord, on: Date) -> Vec<Va
     out
 }
 
-/// Re-derives one child's valid doses; call inside the transaction that changed them.
-pub async fn refresh_child(
-    conn: &mut AnyConnection,
-    calendars: &[Calendar],
-    person_id: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM imm_valid_doses WHERE person_id = $1")
-        .bind(person_id)
-        .execute(&mut *conn)
-        .await?;
-    let Some(child) = child_record(conn, person_id).await? else {
-        return Ok(());
-    };
-    if child.administrations.is_empty() {
-        return Ok(());
+/// The valid doses of a child under `calendar` on `on` (pure).
+pub fn valid_doses(calendar: &Calendar, child: &ChildRecord, on: Date) -> Vec<ValidDose> {
+    valid_doses_of(calendar, child.birth, &child.administrations, on)
+}
+
+/// A fact as stored: the valid dose with where and when the child was counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fact {
+    dose: ValidDose,
+    area_code: String,
+    birth_year: i64,
+}
+
+/// Counter changes: (kind, area, year, label) → (n, by 12m, by 24m, timely).
+type Deltas = HashMap<(&'static str, String, i64, String), [i64; 4]>;
+
+fn add(d: &mut Deltas, f: &Fact, sign: i64) {
+    let v = [
+        sign,
+        sign * f.dose.by_12m as i64,
+        sign * f.dose.by_24m as i64,
+        sign * f.dose.timely as i64,
+    ];
+    for (kind, year) in [
+        ("cohort", f.birth_year),
+        ("period", f.dose.given_on.year() as i64),
+    ] {
+        let e = d
+            .entry((kind, f.area_code.clone(), year, f.dose.label.clone()))
+            .or_insert([0; 4]);
+        for i in 0..4 {
+            e[i] += v[i];
+        }
     }
-    let on = today();
-    for v in valid_doses(in_force(calendars, on), &child, on) {
+}
+
+async fn apply(conn: &mut AnyConnection, deltas: Deltas) -> Result<(), sqlx::Error> {
+    for ((kind, area, year, label), v) in deltas {
+        if v == [0; 4] {
+            continue;
+        }
         sqlx::query(
-            "INSERT INTO imm_valid_doses (person_id, label, given_on, given_year, by_12m, by_24m, timely)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (kind, year, area_code, label) DO UPDATE SET n = imm_counts.n + excluded.n,
+                by_12m = imm_counts.by_12m + excluded.by_12m, by_24m = imm_counts.by_24m + excluded.by_24m,
+                timely = imm_counts.timely + excluded.timely",
         )
-        .bind(person_id)
-        .bind(&v.label)
-        .bind(iso(v.given_on))
-        .bind(v.given_on.year() as i64)
-        .bind(v.by_12m as i64)
-        .bind(v.by_24m as i64)
-        .bind(v.timely as i64)
+        .bind(kind)
+        .bind(area)
+        .bind(year)
+        .bind(label)
+        .bind(v[0])
+        .bind(v[1])
+        .bind(v[2])
+        .bind(v[3])
         .execute(&mut *conn)
         .await?;
     }
     Ok(())
 }
 
-/// Re-derives every child with a recorded dose (after a calendar edit, a merge,
-/// or on `bala immunization refresh`). Returns the number of children.
+async fn stored_facts(conn: &mut AnyConnection, person_id: i64) -> Result<Vec<Fact>, sqlx::Error> {
+    let rows = sqlx::query("SELECT * FROM imm_valid_doses WHERE person_id = $1")
+        .bind(person_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(given_on) = date_of(r.try_get("given_on")?) else {
+            continue;
+        };
+        out.push(Fact {
+            dose: ValidDose {
+                label: r.try_get("label")?,
+                given_on,
+                by_12m: r.try_get::<i64, _>("by_12m")? != 0,
+                by_24m: r.try_get::<i64, _>("by_24m")? != 0,
+                timely: r.try_get::<i64, _>("timely")? != 0,
+            },
+            area_code: r.try_get("area_code")?,
+            birth_year: r.try_get("birth_year")?,
+        });
+    }
+    Ok(out)
+}
+
+const FACT_COLUMNS: &str = "INSERT INTO imm_valid_doses (person_id, label, area_code, birth_year, given_on, given_year, by_12m, by_24m, timely) VALUES ";
+
+/// Inserts facts, several rows per statement (the bulk refresh inserts millions).
+async fn insert_facts(conn: &mut AnyConnection, facts: &[(i64, Fact)]) -> Result<(), sqlx::Error> {
+    for chunk in facts.chunks(300) {
+        let mut sql = Sql::new(FACT_COLUMNS);
+        for (i, (person, f)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .push_list([
+                    Value::from(*person),
+                    Value::from(f.dose.label.as_str()),
+                    Value::from(f.area_code.as_str()),
+                    Value::from(f.birth_year),
+                    Value::from(iso(f.dose.given_on)),
+                    Value::from(f.dose.given_on.year() as i64),
+                    Value::from(f.dose.by_12m as i64),
+                    Value::from(f.dose.by_24m as i64),
+                    Value::from(f.dose.timely as i64),
+                ])
+                .push(")");
+        }
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Re-derives one child's valid doses and moves the counters by the
+/// difference; call inside the transaction that changed the child's record.
+pub async fn refresh_child(
+    conn: &mut AnyConnection,
+    calendars: &[Calendar],
+    person_id: i64,
+) -> Result<(), sqlx::Error> {
+    let old = stored_facts(conn, person_id).await?;
+    sqlx::query("DELETE FROM imm_valid_doses WHERE person_id = $1")
+        .bind(person_id)
+        .execute(&mut *conn)
+        .await?;
+    let mut deltas = Deltas::new();
+    for f in &old {
+        add(&mut deltas, f, -1);
+    }
+    let place = sqlx::query("SELECT area_code, merged_into FROM people WHERE id = $1")
+        .bind(person_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let child = child_record(conn, person_id).await?;
+    // A merged-away record counts for nothing: its doses moved to the survivor.
+    if let (Some(child), Some(place)) = (child, place) {
+        if place.try_get::<Option<i64>, _>("merged_into")?.is_none()
+            && !child.administrations.is_empty()
+        {
+            let on = today();
+            let area_code: String = place.try_get("area_code")?;
+            let new: Vec<(i64, Fact)> = valid_doses(in_force(calendars, on), &child, on)
+                .into_iter()
+                .map(|dose| {
+                    (
+                        person_id,
+                        Fact {
+                            dose,
+                            area_code: area_code.clone(),
+                            birth_year: child.birth.year() as i64,
+                        },
+                    )
+                })
+                .collect();
+            for (_, f) in &new {
+                add(&mut deltas, f, 1);
+            }
+            insert_facts(conn, &new).await?;
+        }
+    }
+    apply(conn, deltas).await
+}
+
+/// Re-derives every child's valid doses and rebuilds the counters (after a
+/// calendar edit, a restore, or the synthetic-data generator). Works through
+/// the register in slices of person ids, so memory stays bounded at national
+/// scale. Returns the number of children with doses.
 pub async fn refresh_all(
     conn: &mut AnyConnection,
     calendars: &[Calendar],
 ) -> Result<usize, sqlx::Error> {
-    let ids: Vec<i64> = sqlx::query("SELECT DISTINCT person_id FROM imm_doses ORDER BY person_id")
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+    const SLICE: i64 = 20_000;
     sqlx::query("DELETE FROM imm_valid_doses")
         .execute(&mut *conn)
         .await?;
-    for id in &ids {
-        refresh_child(conn, calendars, *id).await?;
+    sqlx::query("DELETE FROM imm_counts")
+        .execute(&mut *conn)
+        .await?;
+    let max: Option<i64> = sqlx::query("SELECT MAX(person_id) FROM imm_doses")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let on = today();
+    let calendar = in_force(calendars, on);
+    let mut children = 0;
+    let mut lo = 0;
+    while lo <= max.unwrap_or(-1) {
+        let hi = lo + SLICE;
+        let people: HashMap<i64, (Date, String)> = sqlx::query(
+            "SELECT id, birth_date, area_code FROM people WHERE id >= $1 AND id < $2 AND merged_into IS NULL",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .filter_map(|r| {
+            let id: i64 = r.try_get("id").ok()?;
+            let birth = date_of(r.try_get("birth_date").ok()?)?;
+            Some((id, (birth, r.try_get("area_code").ok()?)))
+        })
+        .collect();
+        let rows = sqlx::query(
+            "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses
+             WHERE person_id >= $1 AND person_id < $2 AND status = 'recorded' ORDER BY person_id, given_on, id",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut facts: Vec<(i64, Fact)> = Vec::new();
+        let mut i = 0;
+        while i < rows.len() {
+            let person: i64 = rows[i].try_get("person_id")?;
+            let mut admins = Vec::new();
+            while i < rows.len() && rows[i].try_get::<i64, _>("person_id")? == person {
+                let r = &rows[i];
+                i += 1;
+                let Some(date) = date_of(r.try_get("given_on")?) else {
+                    continue;
+                };
+                let mut a = Administration::new(date, r.try_get::<String, _>("product")?);
+                a.id = Some(r.try_get::<i64, _>("id")?.to_string());
+                a.lot_expiry = date_of(r.try_get("lot_expiry")?);
+                a.flags = flags_from_text(&r.try_get::<String, _>("flags")?);
+                admins.push(a);
+            }
+            let Some((birth, area)) = people.get(&person) else {
+                continue;
+            };
+            children += 1;
+            for dose in valid_doses_of(calendar, *birth, &admins, on) {
+                facts.push((
+                    person,
+                    Fact {
+                        dose,
+                        area_code: area.clone(),
+                        birth_year: birth.year() as i64,
+                    },
+                ));
+            }
+        }
+        insert_facts(conn, &facts).await?;
+        lo = hi;
     }
-    Ok(ids.len())
+    for (kind, year) in [("cohort", "birth_year"), ("period", "given_year")] {
+        sqlx::query(&format!(
+            "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
+             SELECT '{kind}', area_code, {year}, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
+             FROM imm_valid_doses GROUP BY area_code, {year}, label"
+        ))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(children)
 }

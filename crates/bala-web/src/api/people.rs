@@ -284,6 +284,8 @@ pub async fn update(
         Err(RegistryError::Conflict) => return Err(AppError::Conflict("err-conflict".into())),
         other => other?,
     }
+    // A new birth date or area changes which cohort and area the doses count for.
+    bala_immunization::store::doses::refresh_person(&app.db, id).await?;
     Ok(Json(
         people::fetch_in_scope(&app.db, ctx.scope, id).await?.into(),
     ))

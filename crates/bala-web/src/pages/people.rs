@@ -396,7 +396,12 @@ async fn update(
         .as_deref()
         .and_then(|s| s.parse().ok())
         .unwrap_or(existing.version);
-    match people::update(&app.db, ctx(&v, &actor)?, id, version, &f.person).await {
+    let updated = people::update(&app.db, ctx(&v, &actor)?, id, version, &f.person).await;
+    if updated.is_ok() {
+        // A new birth date or area changes which cohort and area the doses count for.
+        bala_immunization::store::doses::refresh_person(&app.db, id).await?;
+    }
+    match updated {
         Ok(()) => Ok(redirect_with_flash(
             &format!("/people/{id}"),
             "flash-person-saved",
