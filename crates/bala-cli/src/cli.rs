@@ -114,6 +114,8 @@ pub enum Command {
     /// Immunization maintenance.
     #[command(subcommand)]
     Immunization(ImmunizationCommand),
+    /// Fill an empty database with a deterministic synthetic birth cohort (benchmarks).
+    Synth(crate::immunization::SynthArgs),
 }
 
 #[derive(Subcommand)]
@@ -309,6 +311,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Coverage(args) => {
             let db = open(&g).await?;
             crate::immunization::coverage(&db, args).await
+        }
+        Command::Synth(args) => {
+            let db = open(&g).await?;
+            crate::immunization::synth(&db, args).await
         }
         Command::Immunization(ImmunizationCommand::Refresh) => {
             let db = open(&g).await?;

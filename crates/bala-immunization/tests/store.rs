@@ -408,11 +408,10 @@ async fn journey(backend: Backend) {
     let recount = || async {
         let q = "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts WHERE n <> 0
                  ORDER BY kind, area_code, year, label";
-        let counters: Vec<CountRow> =
-            bala_store::sqlx::query_as(q)
-                .fetch_all(db.reader())
-                .await
-                .unwrap();
+        let counters: Vec<CountRow> = bala_store::sqlx::query_as(q)
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
         let facts: Vec<CountRow> = bala_store::sqlx::query_as(
             "SELECT 'cohort', area_code, birth_year, label, COUNT(*), CAST(SUM(by_12m) AS BIGINT), CAST(SUM(by_24m) AS BIGINT), CAST(SUM(timely) AS BIGINT)
              FROM imm_valid_doses GROUP BY area_code, birth_year, label
