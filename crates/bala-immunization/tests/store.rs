@@ -3,7 +3,9 @@
 //! per-row reports, calendar edits re-deriving facts, campaign tallies.
 
 use bala_core::{date::iso, AreaCode};
-use bala_immunization::store::{calendars, campaigns, card, coverage, doses, duelist, import};
+use bala_immunization::store::{
+    calendars, campaigns, card, coverage, doses, duelist, import, summary,
+};
 use bala_registry::people::{self, CreateOutcome, Ctx};
 use bala_registry::person::PersonInput;
 use bala_registry::{areas, households};
@@ -409,6 +411,99 @@ async fn journey(backend: Backend) {
     .await
     .unwrap();
     assert!(n >= 3);
+}
+
+/// The three facts other pillars read: unknown where the district records no
+/// dose; then zero-dose, overdue days and "registered" as the card shows them.
+async fn child_summary(backend: Backend) {
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let on = today();
+    let birth = on - Duration::days(430);
+    let unvaccinated = child(db, ctx, "Ерасыл", birth).await;
+    assert_eq!(
+        summary::child(db, unvaccinated, on).await.unwrap(),
+        None,
+        "no dose recorded anywhere in the district: unknown, not zero-dose"
+    );
+    let late = child(db, ctx, "Дәулет", birth).await;
+    // A card with one wrong row is refused whole, the row named.
+    let bcg = dose("BCG", birth);
+    let err = doses::record_many(db, ctx, late, &[bcg.clone(), dose("XYZ", birth)], "card")
+        .await
+        .unwrap_err();
+    match err {
+        bala_immunization::store::Error::Validation(e) => {
+            assert_eq!(e.0.len(), 1);
+            assert_eq!(e.0[0].field, "doses[2].product");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(
+        summary::child(db, late, on).await.unwrap(),
+        None,
+        "nothing was written"
+    );
+    // BCG at birth, DTP1 at 2 months, nothing since: DTP2 was due at 3 months.
+    let ids = doses::record_many(
+        db,
+        ctx,
+        late,
+        &[bcg, dose("HEXA", birth + Duration::days(61))],
+        "card",
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 2);
+    let s = summary::child(db, unvaccinated, on).await.unwrap().unwrap();
+    assert_eq!(
+        s,
+        summary::ChildSummary {
+            registered: false,
+            zero_dose: true,
+            max_days_overdue: s.max_days_overdue,
+        }
+    );
+    assert!(s.max_days_overdue > 60, "DTP1 overdue since month 3");
+    let l = summary::child(db, late, on).await.unwrap().unwrap();
+    assert!(l.registered && !l.zero_dose);
+    assert!(l.max_days_overdue > 60);
+    // A refusal starts the card too, and a refused series is not overdue.
+    let newborn = child(db, ctx, "Алдияр", on - Duration::days(10)).await;
+    let n = summary::child(db, newborn, on).await.unwrap().unwrap();
+    assert_eq!((n.registered, n.zero_dose), (false, false));
+    doses::record_exception(
+        db,
+        ctx,
+        newborn,
+        &doses::ExceptionInput {
+            kind: "refusal".into(),
+            antigen: "BCG".into(),
+            since: iso(on - Duration::days(5)),
+            reason: "Parents' decision".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let n = summary::child(db, newborn, on).await.unwrap().unwrap();
+    assert!(n.registered);
+}
+
+#[tokio::test]
+async fn child_summary_sqlite() {
+    child_summary(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn child_summary_postgres() {
+    child_summary(Backend::Postgres).await;
 }
 
 #[tokio::test]
