@@ -12,6 +12,7 @@ use crate::forecast::{self, AdminFlag, Administration, ChildRecord, Contraindica
 use crate::span::Span;
 use bala_core::{parse_date, Date, Sex};
 use bala_store::sqlx::{self, AnyConnection, Row};
+use bala_store::Sql;
 
 /// Label of the derived fact "HepB dose within 24 hours of birth".
 pub const HEPB_BIRTH_DOSE: &str = "HepB-BD";
@@ -192,20 +193,33 @@ pub async fn refresh_child(
         return Ok(());
     }
     let on = today();
-    for v in valid_doses(in_force(calendars, on), &child, on) {
-        sqlx::query(
-            "INSERT INTO imm_valid_doses (person_id, label, given_on, given_year, by_12m, by_24m, timely)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(person_id)
-        .bind(&v.label)
-        .bind(iso(v.given_on))
-        .bind(v.given_on.year() as i64)
-        .bind(v.by_12m as i64)
-        .bind(v.by_24m as i64)
-        .bind(v.timely as i64)
-        .execute(&mut *conn)
-        .await?;
+    let facts = valid_doses(in_force(calendars, on), &child, on);
+    // One statement per 100 facts rather than one per fact: this runs inside
+    // every dose's transaction, and a child has a few dozen facts at most, so
+    // a single round trip usually does. 100 rows × 7 values stays far below
+    // both databases' limit on parameters.
+    for chunk in facts.chunks(100) {
+        let mut sql = Sql::new(
+            "INSERT INTO imm_valid_doses (person_id, label, given_on, given_year, by_12m, by_24m, timely) VALUES ",
+        );
+        for (i, v) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .push_arg(person_id)
+                .push(", ")
+                .push_arg(v.label.clone())
+                .push(", ")
+                .push_arg(iso(v.given_on))
+                .push(", ")
+                .push_arg(v.given_on.year() as i64)
+                .push(", ")
+                .push_arg(v.by_12m as i64)
+                .push(", ")
+                .push_arg(v.by_24m as i64)
+                .push(", ")
+                .push_arg(v.timely as i64)
+                .push(")");
+        }
+        sql.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
