@@ -50,9 +50,9 @@ pub async fn publish_welfare(db: &Db, today: time::Date, years: i32) -> anyhow::
 /// Whether every child born in `year` is at least `months` old on `today`.
 ///
 /// A cohort figure is published only then: before, the youngest children
-/// have not reached the age the dose is judged at, and a half-grown cohort
-/// would show as low coverage (and a negative zero-dose count, since the
-/// report counts zero-dose children among those aged 12 months only).
+/// have not reached the age the dose is judged at, so a half-grown cohort
+/// would show as low coverage, and each year's figure would keep changing
+/// until its last child turned one (or two, for MCV1).
 pub fn cohort_complete(year: i32, months: u16, today: time::Date) -> bool {
     time::Date::from_calendar_date(year, time::Month::December, 31)
         .is_ok_and(|last| coverage::latest_birth_aged(today, months) >= last)

@@ -506,6 +506,74 @@ async fn child_summary_postgres() {
     child_summary(Backend::Postgres).await;
 }
 
+/// Zero-dose and under-immunized children are judged at one year: on a date
+/// when part of the cohort is not yet one, an infant with DTP1 counts on
+/// neither side (it used to make the zero-dose count too low, even negative).
+async fn zero_dose_judged_at_one(backend: Backend) {
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let year = today().year() - 3;
+    let d = |m, day| time::Date::from_calendar_date(year, m, day).unwrap();
+    let january = child(db, ctx, "Ерасыл", d(time::Month::January, 10)).await;
+    let december = child(db, ctx, "Дәулет", d(time::Month::December, 1)).await;
+    doses::record_many(
+        db,
+        ctx,
+        december,
+        &[dose(
+            "HEXA",
+            d(time::Month::December, 1) + Duration::days(61),
+        )],
+        "card",
+    )
+    .await
+    .unwrap();
+    // In September of the next year the January child is one, the December one is not.
+    let on = time::Date::from_calendar_date(year + 1, time::Month::September, 1).unwrap();
+    let r = coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, on)
+        .await
+        .unwrap()
+        .area;
+    assert_eq!((r.registered, r.aged_12m), (2, 1));
+    assert_eq!(r.dose("DTP1").unwrap().by_12m, 1, "the dose itself counts");
+    assert_eq!(r.zero_dose, Some(1), "the January child, without DTP1");
+    assert_eq!(
+        r.under_immunized,
+        Some(0),
+        "the December child is not yet judged"
+    );
+    // Once both are one, the December child is under-immunized (no DTP3).
+    let later = time::Date::from_calendar_date(year + 2, time::Month::June, 1).unwrap();
+    let r = coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, later)
+        .await
+        .unwrap()
+        .area;
+    assert_eq!((r.zero_dose, r.under_immunized), (Some(1), Some(1)));
+    assert!(
+        summary::child(db, january, later)
+            .await
+            .unwrap()
+            .unwrap()
+            .zero_dose
+    );
+}
+
+#[tokio::test]
+async fn zero_dose_judged_at_one_sqlite() {
+    zero_dose_judged_at_one(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn zero_dose_judged_at_one_postgres() {
+    zero_dose_judged_at_one(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn journey_sqlite() {
     journey(Backend::Sqlite).await;

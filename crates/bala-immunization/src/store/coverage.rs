@@ -129,12 +129,17 @@ pub async fn report(
 ) -> Result<Report, Error> {
     let mut codes = vec![area.to_string()];
     codes.extend(areas::children(db, area).await?.into_iter().map(|a| a.code));
-    let (registered, doses) = match basis {
+    let (registered, doses, judged) = match basis {
         Basis::Cohort => (
             cohort_sizes(db, &codes, year, on).await?,
             cohort_doses(db, &codes, year).await?,
+            judged_at_one(db, &codes, year, on).await?,
         ),
-        Basis::Period => (BTreeMap::new(), period_doses(db, &codes, year).await?),
+        Basis::Period => (
+            BTreeMap::new(),
+            period_doses(db, &codes, year).await?,
+            BTreeMap::new(),
+        ),
     };
     let mut out = Vec::new();
     for code in &codes {
@@ -159,7 +164,9 @@ pub async fn report(
                 d
             })
             .collect();
-        let (dtp1, dtp3, mcv1) = (get("DTP1"), get("DTP3"), get("MCV1"));
+        let (dtp1, mcv1) = (get("DTP1"), get("MCV1"));
+        let dtp3 = get("DTP3");
+        let (dtp1_judged, dtp3_judged) = judged.get(code).copied().unwrap_or((0, 0));
         let cohort = basis == Basis::Cohort;
         out.push(AreaCoverage {
             area_code: code.clone(),
@@ -168,8 +175,8 @@ pub async fn report(
             official,
             denominator,
             doses: list,
-            zero_dose: cohort.then(|| aged - dtp1.by_12m),
-            under_immunized: cohort.then(|| dtp1.by_12m - dtp3.by_12m),
+            zero_dose: cohort.then(|| aged - dtp1_judged),
+            under_immunized: cohort.then(|| dtp1_judged - dtp3_judged),
             dropout_dtp1_dtp3: dropout(dtp1.vaccinated, dtp3.vaccinated),
             dropout_dtp1_mcv1: dropout(dtp1.vaccinated, mcv1.vaccinated),
         });
@@ -230,6 +237,35 @@ async fn cohort_sizes(
                 r.try_get::<Option<i64>, _>("aged")?.unwrap_or(0),
             ),
         );
+    }
+    Ok(out)
+}
+
+/// (DTP1 by 12 months, DTP3 by 12 months) per area, counted among the cohort's
+/// children aged 12 months or more on `on` only. Zero-dose and under-immunized
+/// children are judged at the first birthday, so an infant not yet one must
+/// count on neither side: with all children, a cohort still being born gave
+/// more DTP1 doses than children aged one, and a negative zero-dose count.
+async fn judged_at_one(
+    db: &Db,
+    codes: &[String],
+    year: i32,
+    on: Date,
+) -> Result<BTreeMap<String, (i64, i64)>, Error> {
+    let mut sql = Sql::new("SELECT c.ancestor AS area, v.label AS label, COUNT(*) AS n FROM people p JOIN imm_valid_doses v ON v.person_id = p.id");
+    within(&mut sql, codes);
+    cohort_filter(&mut sql, year);
+    sql.push(" AND p.birth_date <= ")
+        .push_arg(iso(latest_birth_aged(on, 12)))
+        .push(" AND v.by_12m = 1 AND v.label IN ('DTP1', 'DTP3') GROUP BY c.ancestor, v.label");
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in sql.query().fetch_all(db.reader()).await? {
+        let n: i64 = r.try_get("n")?;
+        let e = out.entry(r.try_get("area")?).or_default();
+        match r.try_get::<String, _>("label")?.as_str() {
+            "DTP1" => e.0 = n,
+            _ => e.1 = n,
+        }
     }
     Ok(out)
 }
