@@ -474,6 +474,10 @@ async fn child_summary(backend: Backend) {
     let l = summary::child(db, late, on).await.unwrap().unwrap();
     assert!(l.registered && !l.zero_dose);
     assert!(l.max_days_overdue > 60);
+    // Zero-dose is judged from 12 to 59 months, as on the zero-dose list.
+    let older = child(db, ctx, "Санжар", on - Duration::days(6 * 365)).await;
+    let o = summary::child(db, older, on).await.unwrap().unwrap();
+    assert!(!o.zero_dose && !o.registered);
     // A refusal starts the card too, and a refused series is not overdue.
     let newborn = child(db, ctx, "Алдияр", on - Duration::days(10)).await;
     let n = summary::child(db, newborn, on).await.unwrap().unwrap();

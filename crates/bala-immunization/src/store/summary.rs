@@ -7,6 +7,7 @@
 
 use super::{calendars, facts, Error};
 use crate::forecast::{self, SeriesStatus, DTP};
+use bala_core::date::age_months;
 use bala_core::Date;
 use bala_store::sqlx::{self, Row};
 use bala_store::Db;
@@ -29,7 +30,9 @@ pub struct ChildSummary {
     /// the first birthday on) *and still without any valid DTP dose* on the
     /// day: the outreach question is "who is still unreached", so a child given
     /// DTP1 late no longer counts here; their remaining doses show in
-    /// `max_days_overdue` instead.
+    /// `max_days_overdue` instead. Like the zero-dose list, only children aged
+    /// 12–59 months are judged: an older child's empty card more often means
+    /// a paper history never entered than a child never reached.
     pub zero_dose: bool,
     /// Days overdue of the most overdue next dose over every series (0 when
     /// none is). Refused, contraindicated and aged-out series are not overdue,
@@ -92,7 +95,8 @@ pub async fn child(db: &Db, person_id: i64, on: Date) -> Result<Option<ChildSumm
     let registered = !record.administrations.is_empty()
         || !record.refusals.is_empty()
         || !record.contraindications.is_empty();
-    let zero_dose = forecast::is_zero_dose(record.birth, &fc.evaluations, on)
+    let zero_dose = (12..60).contains(&age_months(record.birth, on))
+        && forecast::is_zero_dose(record.birth, &fc.evaluations, on)
         && forecast::valid_dose_count(&fc.evaluations, DTP) == 0;
     let max_days_overdue = fc
         .series
