@@ -44,6 +44,10 @@ pub struct ChildSummary {
 /// one dose of a child living anywhere in the district. Where it does not,
 /// an empty card means "not entered here", not "not vaccinated", so
 /// [`child`] reports nothing rather than a false zero-dose child.
+///
+/// Cost: a district that records doses answers at its first dose; one that
+/// records none scans `imm_doses`, which has no index on `area_code` yet (to
+/// add with the pillar's next migration before national volumes).
 pub async fn district_records_doses(db: &Db, area_code: &str) -> Result<bool, Error> {
     let district: Option<String> = sqlx::query(
         "SELECT a.code FROM area_closure c JOIN areas a ON a.code = c.ancestor
