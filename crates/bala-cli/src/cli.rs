@@ -143,7 +143,8 @@ pub enum ExportCommand {
 #[derive(Subcommand)]
 pub enum IndicatorsCommand {
     /// Recompute the series Bala derives from its registers (registered children
-    /// under 5, child-welfare figures) and publish them into the indicator registry.
+    /// under 5, child-welfare figures, immunization coverage by birth cohort) and
+    /// publish them into the indicator registry.
     Compute {
         /// How many years back, the current one included.
         #[arg(long, default_value_t = 5)]

@@ -3,7 +3,9 @@
 //! per-row reports, calendar edits re-deriving facts, campaign tallies.
 
 use bala_core::{date::iso, AreaCode};
-use bala_immunization::store::{calendars, campaigns, card, coverage, doses, duelist, import};
+use bala_immunization::store::{
+    calendars, campaigns, card, coverage, doses, duelist, import, summary,
+};
 use bala_registry::people::{self, CreateOutcome, Ctx};
 use bala_registry::person::PersonInput;
 use bala_registry::{areas, households};
@@ -459,6 +461,171 @@ async fn journey(backend: Backend) {
     .await
     .unwrap();
     assert!(n >= 3);
+}
+
+/// The three facts other pillars read: unknown where the district records no
+/// dose; then zero-dose, overdue days and "registered" as the card shows them.
+async fn child_summary(backend: Backend) {
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let on = today();
+    let birth = on - Duration::days(430);
+    let unvaccinated = child(db, ctx, "Ерасыл", birth).await;
+    assert_eq!(
+        summary::child(db, unvaccinated, on).await.unwrap(),
+        None,
+        "no dose recorded anywhere in the district: unknown, not zero-dose"
+    );
+    let late = child(db, ctx, "Дәулет", birth).await;
+    // A card with one wrong row is refused whole, the row named.
+    let bcg = dose("BCG", birth);
+    let err = doses::record_many(db, ctx, late, &[bcg.clone(), dose("XYZ", birth)], "card")
+        .await
+        .unwrap_err();
+    match err {
+        bala_immunization::store::Error::Validation(e) => {
+            assert_eq!(e.0.len(), 1);
+            assert_eq!(e.0[0].field, "doses[2].product");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(
+        summary::child(db, late, on).await.unwrap(),
+        None,
+        "nothing was written"
+    );
+    // BCG at birth, DTP1 at 2 months, nothing since: DTP2 was due at 3 months.
+    let ids = doses::record_many(
+        db,
+        ctx,
+        late,
+        &[bcg, dose("HEXA", birth + Duration::days(61))],
+        "card",
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 2);
+    let s = summary::child(db, unvaccinated, on).await.unwrap().unwrap();
+    assert_eq!(
+        s,
+        summary::ChildSummary {
+            registered: false,
+            zero_dose: true,
+            max_days_overdue: s.max_days_overdue,
+        }
+    );
+    assert!(s.max_days_overdue > 60, "DTP1 overdue since month 3");
+    let l = summary::child(db, late, on).await.unwrap().unwrap();
+    assert!(l.registered && !l.zero_dose);
+    assert!(l.max_days_overdue > 60);
+    // Zero-dose is judged from 12 to 59 months, as on the zero-dose list.
+    let older = child(db, ctx, "Санжар", on - Duration::days(6 * 365)).await;
+    let o = summary::child(db, older, on).await.unwrap().unwrap();
+    assert!(!o.zero_dose && !o.registered);
+    // A refusal starts the card too, and a refused series is not overdue.
+    let newborn = child(db, ctx, "Алдияр", on - Duration::days(10)).await;
+    let n = summary::child(db, newborn, on).await.unwrap().unwrap();
+    assert_eq!((n.registered, n.zero_dose), (false, false));
+    doses::record_exception(
+        db,
+        ctx,
+        newborn,
+        &doses::ExceptionInput {
+            kind: "refusal".into(),
+            antigen: "BCG".into(),
+            since: iso(on - Duration::days(5)),
+            reason: "Parents' decision".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let n = summary::child(db, newborn, on).await.unwrap().unwrap();
+    assert!(n.registered);
+}
+
+#[tokio::test]
+async fn child_summary_sqlite() {
+    child_summary(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn child_summary_postgres() {
+    child_summary(Backend::Postgres).await;
+}
+
+/// Zero-dose and under-immunized children are judged at one year: on a date
+/// when part of the cohort is not yet one, an infant with DTP1 counts on
+/// neither side (it used to make the zero-dose count too low, even negative).
+async fn zero_dose_judged_at_one(backend: Backend) {
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let year = today().year() - 3;
+    let d = |m, day| time::Date::from_calendar_date(year, m, day).unwrap();
+    let january = child(db, ctx, "Ерасыл", d(time::Month::January, 10)).await;
+    let december = child(db, ctx, "Дәулет", d(time::Month::December, 1)).await;
+    doses::record_many(
+        db,
+        ctx,
+        december,
+        &[dose(
+            "HEXA",
+            d(time::Month::December, 1) + Duration::days(61),
+        )],
+        "card",
+    )
+    .await
+    .unwrap();
+    // In September of the next year the January child is one, the December one is not.
+    let on = time::Date::from_calendar_date(year + 1, time::Month::September, 1).unwrap();
+    let r = coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, on)
+        .await
+        .unwrap()
+        .area;
+    assert_eq!((r.registered, r.aged_12m), (2, 1));
+    assert_eq!(r.dose("DTP1").unwrap().by_12m, 1, "the dose itself counts");
+    assert_eq!(r.zero_dose, Some(1), "the January child, without DTP1");
+    assert_eq!(
+        r.under_immunized,
+        Some(0),
+        "the December child is not yet judged"
+    );
+    // Once both are one, the December child is under-immunized (no DTP3).
+    let later = time::Date::from_calendar_date(year + 2, time::Month::June, 1).unwrap();
+    let r = coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, later)
+        .await
+        .unwrap()
+        .area;
+    assert_eq!((r.zero_dose, r.under_immunized), (Some(1), Some(1)));
+    assert!(
+        summary::child(db, january, later)
+            .await
+            .unwrap()
+            .unwrap()
+            .zero_dose
+    );
+}
+
+#[tokio::test]
+async fn zero_dose_judged_at_one_sqlite() {
+    zero_dose_judged_at_one(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn zero_dose_judged_at_one_postgres() {
+    zero_dose_judged_at_one(Backend::Postgres).await;
 }
 
 #[tokio::test]

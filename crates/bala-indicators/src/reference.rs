@@ -394,6 +394,26 @@ mod tests {
                 );
             }
         }
+        // Each of Bala's own indicators names the pillar that computes it.
+        for row in records(BALA_INDICATORS_CSV).unwrap() {
+            let d = s.indicators.iter().find(|d| d.code == row["code"]).unwrap();
+            assert!(
+                d.computed
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("bala:")),
+                "{} has no bala: source",
+                d.code
+            );
+        }
+        for code in [
+            "IMM_DTP3_COVERAGE",
+            "IMM_MCV1_COVERAGE",
+            "IMM_ZERO_DOSE",
+            "IMM_DROPOUT_DTP1_DTP3",
+        ] {
+            let d = s.indicators.iter().find(|d| d.code == code).unwrap();
+            assert_eq!(d.computed.as_deref(), Some("bala:immunization"), "{code}");
+        }
         let u5 = s.indicators.iter().find(|d| d.code == "3.2.1").unwrap();
         assert_eq!(u5.name(Lang::En), "Under‐five mortality rate");
         assert_eq!(u5.link(Framework::Mdg).unwrap().number, "4.1");

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod indicators_view;
+pub mod integration;
 pub mod ops;
 pub mod pages;
 pub mod pdf;

@@ -258,6 +258,13 @@ pub async fn load(db: &Db, keys: &bala_welfare::crypt::KeyRing) -> anyhow::Resul
         added = welfare.added,
         "welfare figures published to the indicator registry"
     );
+    let immunization =
+        crate::computed::publish_immunization(db, time::OffsetDateTime::now_utc().date(), 5)
+            .await?;
+    tracing::info!(
+        added = immunization.added,
+        "immunization figures published to the indicator registry"
+    );
     surveillance::load(db).await?;
     Ok(())
 }

@@ -9,9 +9,9 @@ use bala_access::{users, Principal};
 use bala_registry::people::{self, Search};
 use bala_store::audit::Actor;
 use bala_store::{sqlx, Db};
+use bala_web::integration::RegisterImmunization;
 use bala_welfare::crypt::KeyRing;
 use bala_welfare::instrument::AnswerSpec;
-use bala_welfare::store::alerts::UnknownImmunization;
 use bala_welfare::store::cases::{self, NewCase};
 use bala_welfare::store::screenings::{self, ConcernInput, ScreeningInput};
 use bala_welfare::store::{referrals, Ctx};
@@ -144,7 +144,7 @@ pub async fn load(db: &Db, keys: &KeyRing) -> anyhow::Result<()> {
         actor: &sup_a,
         keys,
     };
-    let imm = UnknownImmunization;
+    let imm = RegisterImmunization;
 
     let search = Search {
         area: Some(ALMALY.into()),

@@ -11,6 +11,8 @@ use bala_core::{Date, FieldError, ValidationErrors};
 use bala_store::audit::{self, Actor, NewEntry};
 use bala_store::sqlx::{self, Row};
 use bala_store::{time_fmt, Db};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// One stored version, with the text the administrator edits.
 #[derive(Debug, Clone)]
@@ -33,7 +35,7 @@ pub async fn stored(db: &Db) -> Result<Vec<StoredCalendar>, Error> {
     for (toml, version, updated_at, updated_by) in rows {
         // Stored text was validated when saved; a parse failure here means the
         // database was edited by hand, which must be loud.
-        let calendar = Calendar::from_toml_str_unchecked(&toml).map_err(|e| {
+        let calendar = parse_cached(&toml).map_err(|e| {
             Error::Store(bala_store::StoreError::Other(format!(
                 "a stored calendar no longer reads: {e}"
             )))
@@ -47,6 +49,34 @@ pub async fn stored(db: &Db) -> Result<Vec<StoredCalendar>, Error> {
         });
     }
     Ok(out)
+}
+
+/// Parses a stored calendar's text, reusing the result for a text seen before.
+///
+/// Every dose recorded, card shown and alert evaluated reads the calendars, and
+/// parsing the two bundled versions costs milliseconds (about 15 in a debug
+/// build): without this, loading the demo's histories spent most of its time
+/// re-reading the same TOML. The key is the whole text, so an edited version
+/// is parsed afresh and a stale one can never be served; the map is cleared if
+/// it ever holds more versions than a country plausibly keeps.
+fn parse_cached(toml: &str) -> Result<Calendar, CalendarError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Calendar>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let lock = || {
+        cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(c) = lock().get(toml) {
+        return Ok(c.clone());
+    }
+    let calendar = Calendar::from_toml_str_unchecked(toml)?;
+    let mut map = lock();
+    if map.len() >= 64 {
+        map.clear();
+    }
+    map.insert(toml.to_string(), calendar.clone());
+    Ok(calendar)
 }
 
 /// The calendar versions, oldest first.

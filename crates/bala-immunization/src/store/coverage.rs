@@ -127,12 +127,35 @@ pub async fn report(
 ) -> Result<Report, Error> {
     let mut codes = vec![area.to_string()];
     codes.extend(areas::children(db, area).await?.into_iter().map(|a| a.code));
-    let (registered, doses) = match basis {
-        Basis::Cohort => (
-            cohort_sizes(db, &codes, year, on).await?,
-            cohort_doses(db, &codes, year).await?,
+    // Once every child of the cohort is a year old (the usual case in
+    // reporting), DTP1/DTP3 by 12 months come straight from the counters; only a
+    // cohort still turning one needs the per-child count.
+    let fully_aged = latest_birth_aged(on, 12)
+        >= Date::from_ordinal_date(year, 1).map_or(on, |d| {
+            d.replace_year(year + 1)
+                .map_or(d, |n| n - time::Duration::days(1))
+        });
+    let (registered, doses, judged) = match basis {
+        Basis::Cohort => {
+            let doses = cohort_doses(db, &codes, year).await?;
+            let judged = if fully_aged {
+                doses
+                    .iter()
+                    .map(|(area, c)| {
+                        let by12 = |l: &str| c.get(l).map_or(0, |d| d.by_12m);
+                        (area.clone(), (by12("DTP1"), by12("DTP3")))
+                    })
+                    .collect()
+            } else {
+                judged_at_one(db, &codes, year, on).await?
+            };
+            (cohort_sizes(db, &codes, year, on).await?, doses, judged)
+        }
+        Basis::Period => (
+            BTreeMap::new(),
+            period_doses(db, &codes, year).await?,
+            BTreeMap::new(),
         ),
-        Basis::Period => (BTreeMap::new(), period_doses(db, &codes, year).await?),
     };
     let mut out = Vec::new();
     for code in &codes {
@@ -157,7 +180,9 @@ pub async fn report(
                 d
             })
             .collect();
-        let (dtp1, dtp3, mcv1) = (get("DTP1"), get("DTP3"), get("MCV1"));
+        let (dtp1, mcv1) = (get("DTP1"), get("MCV1"));
+        let dtp3 = get("DTP3");
+        let (dtp1_judged, dtp3_judged) = judged.get(code).copied().unwrap_or((0, 0));
         let cohort = basis == Basis::Cohort;
         out.push(AreaCoverage {
             area_code: code.clone(),
@@ -166,8 +191,8 @@ pub async fn report(
             official,
             denominator,
             doses: list,
-            zero_dose: cohort.then(|| aged - dtp1.by_12m),
-            under_immunized: cohort.then(|| dtp1.by_12m - dtp3.by_12m),
+            zero_dose: cohort.then(|| aged - dtp1_judged),
+            under_immunized: cohort.then(|| dtp1_judged - dtp3_judged),
             dropout_dtp1_dtp3: dropout(dtp1.vaccinated, dtp3.vaccinated),
             dropout_dtp1_mcv1: dropout(dtp1.vaccinated, mcv1.vaccinated),
         });
@@ -233,6 +258,36 @@ async fn cohort_sizes(
             let e = out.entry(r.try_get("ancestor")?).or_insert((0, 0));
             e.0 += n;
             e.1 += aged;
+        }
+    }
+    Ok(out)
+}
+
+/// (DTP1 by 12 months, DTP3 by 12 months) per area, counted among the cohort's
+/// children aged 12 months or more on `on` only. Zero-dose and under-immunized
+/// children are judged at the first birthday, so an infant not yet one must
+/// count on neither side: with all children, a cohort still being born gave
+/// more DTP1 doses than children aged one, and a negative zero-dose count.
+async fn judged_at_one(
+    db: &Db,
+    codes: &[String],
+    year: i32,
+    on: Date,
+) -> Result<BTreeMap<String, (i64, i64)>, Error> {
+    let mut sql = Sql::new("SELECT c.ancestor AS area, v.label AS label, COUNT(*) AS n FROM people p JOIN imm_valid_doses v ON v.person_id = p.id");
+    sql.push(" JOIN area_closure c ON c.descendant = p.area_code AND c.ancestor IN (");
+    sql.push_list(codes.iter().map(|c| c.as_str())).push(")");
+    cohort_filter(&mut sql, year);
+    sql.push(" AND p.birth_date <= ")
+        .push_arg(iso(latest_birth_aged(on, 12)))
+        .push(" AND v.by_12m = 1 AND v.label IN ('DTP1', 'DTP3') GROUP BY c.ancestor, v.label");
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in sql.query().fetch_all(db.reader()).await? {
+        let n: i64 = r.try_get("n")?;
+        let e = out.entry(r.try_get("area")?).or_default();
+        match r.try_get::<String, _>("label")?.as_str() {
+            "DTP1" => e.0 = n,
+            _ => e.1 = n,
         }
     }
     Ok(out)

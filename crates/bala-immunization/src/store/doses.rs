@@ -224,6 +224,71 @@ pub async fn record(
     Ok(r)
 }
 
+/// Records several doses of one child in one transaction: a whole paper card
+/// entered at once, or a generated history. Every dose is checked first and
+/// nothing is written if any is wrong (fields named `doses[N].field`, N from
+/// 1). The valid-dose facts are re-derived and the audit entry written once,
+/// not once per dose, which keeps a long history cheap to enter.
+pub async fn record_many(
+    db: &Db,
+    ctx: Ctx<'_>,
+    person_id: i64,
+    inputs: &[DoseInput],
+    source: &str,
+) -> Result<Vec<i64>, Error> {
+    let person = fetch_in_scope(db, ctx.scope, person_id).await?;
+    let cals = calendars::all(db).await?;
+    let birth = birth_of(&person)?;
+    let cal = calendars::in_force(&cals, super::today());
+    let mut errors = ValidationErrors::new();
+    let mut valid = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        match check(cal, birth, input) {
+            Ok(v) => {
+                if let Some(c) = v.campaign_id {
+                    match super::campaigns::check_dose(db, c, &v, birth).await {
+                        Ok(()) => {}
+                        Err(Error::Validation(e)) => {
+                            for f in e.0 {
+                                errors.push(
+                                    format!("doses[{}].{}", i + 1, f.field),
+                                    f.code,
+                                    f.detail,
+                                );
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                valid.push(v);
+            }
+            Err(e) => {
+                for f in e.0 {
+                    errors.push(format!("doses[{}].{}", i + 1, f.field), f.code, f.detail);
+                }
+            }
+        }
+    }
+    errors.into_result()?;
+    let from = Provenance::of(source);
+    let mut tx = db.begin().await?;
+    let mut ids = Vec::with_capacity(valid.len());
+    for v in &valid {
+        if let Recorded::New(id) = insert(&mut tx, ctx, &person, v, &from).await? {
+            ids.push(id);
+        }
+    }
+    facts::refresh_child(&mut tx, &cals, person_id).await?;
+    audit::append(
+        &mut tx,
+        &NewEntry::by(ctx.actor, "immunization.dose.record", "person", person_id)
+            .with_details(serde_json::json!({ "doses": ids, "source": source })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
 pub(crate) fn birth_of(p: &Person) -> Result<Date, Error> {
     parse_date(&p.birth_date).map_err(|_| {
         ValidationErrors::single(FieldError::new(

@@ -16,6 +16,7 @@ pub mod duelist;
 pub mod facts;
 pub mod import;
 pub mod population;
+pub mod summary;
 pub mod synth;
 
 use bala_core::{parse_date, Date, ValidationErrors};

@@ -14,6 +14,7 @@ mod cases;
 use super::{redirect_with_flash, render, Chrome};
 use crate::error::{translated_field_error, AppError};
 use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
+use crate::integration::RegisterImmunization;
 use crate::routes::{RouteTable, Rule};
 use crate::state::AppState;
 use crate::visitor::Visitor;
@@ -25,7 +26,7 @@ use bala_access::{can, Action, Role};
 use bala_core::ValidationErrors;
 use bala_store::audit::Actor;
 use bala_welfare::instrument::AnswerSpec;
-use bala_welfare::store::alerts::{self, UnknownImmunization};
+use bala_welfare::store::alerts;
 use bala_welfare::store::cases::NewCase;
 use bala_welfare::store::screenings::{self, ConcernInput, ScreeningInput};
 use bala_welfare::store::{notify, referrals, stats, Ctx, WelfareError};
@@ -33,9 +34,9 @@ use bala_welfare::{vocab, Answer, AnswerValue, Instrument};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-/// The immunization facts used by the alert rules (unknown until the
-/// immunization pillar's dose storage is integrated; see docs/welfare.md).
-pub(crate) const IMMUNIZATION: UnknownImmunization = UnknownImmunization;
+/// The immunization facts used by the alert rules, read from the immunization
+/// register (see [`crate::integration`]).
+pub(crate) const IMMUNIZATION: RegisterImmunization = RegisterImmunization;
 
 pub fn routes() -> RouteTable {
     let screen = Rule::Can(Action::Screen);

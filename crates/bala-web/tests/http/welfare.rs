@@ -1299,6 +1299,119 @@ async fn key_rotation_reseals_every_value(backend: Backend) {
         .is_err());
 }
 
+/// Records a dose as entered from a paper card (no lot needed), `days` after birth.
+async fn card_dose(app: &TestApp, person_id: i64, birth: time::Date, days: i64, product: &str) {
+    use bala_immunization::store::doses::{self, DoseInput, Provenance, Recorded};
+    let scope = [AreaCode::republic()];
+    let actor = Actor::system("test");
+    let ctx = bala_registry::people::Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let input = DoseInput {
+        product: product.into(),
+        given_on: bala_core::date::iso(birth + time::Duration::days(days)),
+        historical: true,
+        ..Default::default()
+    };
+    let r = doses::record(&app.t.db, ctx, person_id, &input, &Provenance::of("test"))
+        .await
+        .unwrap();
+    assert!(matches!(r, Recorded::New(_)));
+}
+
+async fn alerts_of(app: &TestApp, person_id: i64, rule: &str) -> i64 {
+    bala_store::sqlx::query(
+        "SELECT COUNT(*) FROM welfare_alerts WHERE person_id = $1 AND rule = $2",
+    )
+    .bind(person_id)
+    .bind(rule)
+    .fetch_one(app.t.db.reader())
+    .await
+    .unwrap()
+    .try_get::<i64, _>(0)
+    .unwrap()
+}
+
+/// The alert rules read the immunization register: screening a zero-dose child
+/// with a high-risk result raises "unvaccinated child in a household at risk",
+/// the same screening of a child vaccinated on time does not; a newborn with no
+/// card raises "not registered", one with the birth doses does not.
+async fn immunization_facts_raise_alerts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let iso = bala_core::date::iso;
+    let birth = today - time::Duration::days(430);
+    let unvaccinated = person(&app, "Нұрланов", "Ерасыл", &iso(birth), "M", "751110000").await;
+    let vaccinated = person(&app, "Ахметова", "Дана", &iso(birth), "F", "751110000").await;
+    // On time by the 2020 calendar up to 14 months.
+    for (days, product) in [
+        (0, "BCG"),
+        (0, "HepB"),
+        (61, "HEXA"),
+        (61, "PCV13"),
+        (92, "PENTA"),
+        (122, "HEXA"),
+        (122, "PCV13"),
+        (366, "MMR"),
+        (366, "PCV13"),
+        (366, "OPV"),
+    ] {
+        card_dose(&app, vaccinated, birth, days, product).await;
+    }
+    let newborn_birth = today - time::Duration::days(20);
+    let newborn = person(
+        &app,
+        "Ахметов",
+        "Әлихан",
+        &iso(newborn_birth),
+        "M",
+        "751110000",
+    )
+    .await;
+    let seen_newborn = person(
+        &app,
+        "Омарова",
+        "Аружан",
+        &iso(newborn_birth),
+        "F",
+        "751110000",
+    )
+    .await;
+    card_dose(&app, seen_newborn, newborn_birth, 1, "BCG").await;
+    card_dose(&app, seen_newborn, newborn_birth, 1, "HepB").await;
+
+    let nurse = login_en(&app, "nurse").await;
+    for (child, months, yes) in [
+        (unvaccinated, 14, &["witnesses_domestic_violence"][..]),
+        (vaccinated, 14, &["witnesses_domestic_violence"][..]),
+        (newborn, 0, &[][..]),
+        (seen_newborn, 0, &[][..]),
+    ] {
+        let r = post_pairs(
+            &nurse,
+            "/welfare/screenings",
+            &screening_form(months, child, yes),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "screening of {child}");
+    }
+    let rule = "unvaccinated_child_at_risk_household";
+    assert_eq!(alerts_of(&app, unvaccinated, rule).await, 1);
+    assert_eq!(alerts_of(&app, vaccinated, rule).await, 0);
+    assert_eq!(alerts_of(&app, newborn, "newborn_not_registered").await, 1);
+    assert_eq!(
+        alerts_of(&app, seen_newborn, "newborn_not_registered").await,
+        0
+    );
+    let social = login_en(&app, "social").await;
+    let (_, html) = social.get_text("/welfare/alerts").await;
+    assert!(
+        html.contains("Unvaccinated or long-overdue child in a household at risk"),
+        "the social worker sees the alert"
+    );
+}
+
 both_backends!(
     key_rotation_reseals_every_value,
     journey,
@@ -1307,5 +1420,6 @@ both_backends!(
     audit_every_case_read,
     api_screening_and_statistics,
     admin_publishes_instrument,
-    escalation_past_24_hours
+    escalation_past_24_hours,
+    immunization_facts_raise_alerts
 );

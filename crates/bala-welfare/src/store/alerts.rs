@@ -3,10 +3,12 @@
 //!
 //! Facts come from the register (age, household), this pillar (latest household
 //! screening, open case) and the immunization pillar through
-//! [`ImmunizationSource`]. The immunization pillar's dose storage is being built
-//! on another branch; until it is merged, [`UnknownImmunization`] reports every
-//! immunization fact as unknown, so rules that need them stay silent rather
-//! than guess. Injury visits are not recorded anywhere in Bala yet, so
+//! [`ImmunizationSource`], a trait so this crate need not depend on the
+//! immunization pillar: the application wires the register-backed source
+//! (`bala_web::integration::RegisterImmunization`). [`UnknownImmunization`]
+//! reports every immunization fact as unknown, for callers without an
+//! immunization register, so rules that need them stay silent rather than
+//! guess. Injury visits are not recorded anywhere in Bala yet, so
 //! `injury_visits_12m` is unknown too.
 
 use super::cases::{self, NewCase};
@@ -40,8 +42,8 @@ pub struct ImmunizationFacts {
 
 pub type FactsFuture<'a> = Pin<Box<dyn Future<Output = Result<ImmunizationFacts>> + Send + 'a>>;
 
-/// The immunization pillar's answer for one child on one day. To be implemented
-/// over its dose storage when that lands (see `docs/welfare.md`, "Integration").
+/// The immunization pillar's answer for one child on one day (implemented over
+/// its dose storage in `bala_web::integration`; see `docs/welfare.md`, "Integration").
 pub trait ImmunizationSource: Send + Sync {
     fn facts<'a>(&'a self, db: &'a Db, person_id: i64, birth: Date, on: Date) -> FactsFuture<'a>;
 }
