@@ -93,10 +93,10 @@ pub enum Command {
     /// The area tree.
     #[command(subcommand)]
     Areas(AreasCommand),
-    /// Import data (indicator values).
+    /// Import data (indicator values, FHIR immunization records).
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Export data (indicator values).
+    /// Export data (indicator values, FHIR immunization records).
     #[command(subcommand)]
     Export(ExportCommand),
     /// Progress of an indicator to its targets in an area (AARR, projection, status).
@@ -113,12 +113,18 @@ pub enum Command {
 pub enum ImportCommand {
     /// Import indicator values; prints a report per row, progress on stderr.
     Indicators(crate::indicators::ImportArgs),
+    /// Import FHIR R4 Patients and Immunizations (a resource, a Bundle or NDJSON);
+    /// prints the rejected resources and a summary, progress on stderr.
+    Fhir(crate::fhir::ImportArgs),
 }
 
 #[derive(Subcommand)]
 pub enum ExportCommand {
     /// Export published indicator values.
     Indicators(crate::indicators::ExportArgs),
+    /// Export an area's children as FHIR R4 NDJSON (Patient, Immunization,
+    /// ImmunizationRecommendation); progress on stderr.
+    Fhir(crate::fhir::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -276,6 +282,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Indicators(args)) => {
             let db = open(&g).await?;
             crate::indicators::import(&db, args).await
+        }
+        Command::Import(ImportCommand::Fhir(args)) => {
+            let db = open(&g).await?;
+            crate::fhir::import(&db, args).await
+        }
+        Command::Export(ExportCommand::Fhir(args)) => {
+            let db = open(&g).await?;
+            crate::fhir::export(&db, args).await
         }
         Command::Export(ExportCommand::Indicators(args)) => {
             let db = open(&g).await?;

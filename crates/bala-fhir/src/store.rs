@@ -849,6 +849,31 @@ async fn import_dose(
         }
         return Ok(());
     }
+    // The same vaccine on the same day is the same dose, whatever its id says:
+    // so Bala's own export read back (ids are Bala's dose numbers) changes nothing.
+    if let Some(r) = sqlx::query(
+        "SELECT id FROM imm_doses WHERE person_id = $1 AND product = $2 AND given_on = $3 ORDER BY id",
+    )
+    .bind(person.id)
+    .bind(&d.product)
+    .bind(bala_core::date::iso(d.date))
+    .fetch_optional(db.reader())
+    .await?
+    {
+        let id: i64 = r.try_get(0)?;
+        report.push(
+            loc,
+            &name,
+            "unchanged",
+            "occurrenceDateTime",
+            format!(
+                "{} on {} is already recorded as dose {id}",
+                d.product,
+                bala_core::date::iso(d.date)
+            ),
+        );
+        return Ok(());
+    }
     let birth = doses::birth_of(person)?;
     let cal = calendars::in_force(cals, today());
     let valid = match doses::check(cal, birth, &dose_input(d)) {
@@ -925,7 +950,8 @@ pub async fn import(
     let table = code_table(db).await?;
     let parsed = crate::parse(input, &table);
     let cals = calendars::all(db).await?;
-    let total = parsed.patients.len() + parsed.doses.len() + parsed.problems.len();
+    let total =
+        parsed.patients.len() + parsed.doses.len() + parsed.problems.len() + parsed.ignored.len();
     let mut report = Report {
         dry_run,
         resources: total,
@@ -935,6 +961,11 @@ pub async fn import(
     for Problem { location, message } in &parsed.problems {
         let (loc, field) = split_location(location);
         report.push(&loc, "", "rejected", &field, message.clone());
+        done += 1;
+        progress(done, total);
+    }
+    for Problem { location, message } in &parsed.ignored {
+        report.push(location, "", "unchanged", "resourceType", message.clone());
         done += 1;
         progress(done, total);
     }

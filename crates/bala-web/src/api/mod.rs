@@ -2,6 +2,7 @@
 //! these handlers' annotations. Same gate, scope and audit as the pages.
 
 mod areas;
+pub(crate) mod fhir;
 mod households;
 mod immunization;
 pub(crate) mod indicators;
@@ -26,6 +27,7 @@ pub fn routes() -> RouteTable {
         .merge(households::routes())
         .merge(areas::routes())
         .merge(immunization::routes())
+        .merge(fhir::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
         .merge(surveillance::routes())
@@ -62,6 +64,7 @@ impl Modify for BearerAuth {
         indicators::import_file, indicators::export_file, indicators::approvals, indicators::review,
         indicators::progress,
         surveillance::performance,
+        fhir::everything, fhir::import,
         welfare::instrument, welfare::screening_create, welfare::screening_get, welfare::concern_create,
         welfare::alert_list, welfare::alert_acknowledge, welfare::alert_dismiss,
         welfare::case_list, welfare::case_create, welfare::case_get, welfare::case_transition,
@@ -76,7 +79,8 @@ impl Modify for BearerAuth {
         (name = "areas", description = "Kazakhstan's administrative tree (KATO)"),
         (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange"),
         (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics"),
-        (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)")
+        (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)"),
+        (name = "fhir", description = "FHIR R4 immunization exchange: a child's record as a Bundle or NDJSON, import of Patients and Immunizations")
     )
 )]
 pub struct ApiDoc;
