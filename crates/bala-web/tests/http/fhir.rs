@@ -460,4 +460,80 @@ async fn code_table(backend: Backend) {
     assert!(!page.contains("FLUVAX"));
 }
 
-both_backends!(exchange, code_table);
+/// An area's children as NDJSON files: scoped (another region is not found and
+/// nothing is written), progress reported, one audit entry for the batch.
+async fn bulk_export(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let birth = today() - Duration::days(400);
+    let a = child(&app, "Айым", birth, 31).await;
+    let b = child(&app, "Томирис", birth, 32).await;
+    give(&app, a, "BCG", birth + Duration::days(2)).await;
+    give(&app, b, "BCG", birth + Duration::days(3)).await;
+    give(&app, b, "HEXA", birth + Duration::days(61)).await;
+    let actor = Actor::system("test");
+    let scope = [AreaCode::parse("750000000").unwrap()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let dir =
+        std::env::temp_dir().join(format!("bala-fhir-bulk-{}-{backend:?}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut seen = Vec::new();
+    let summary = bala_fhir::store::export_area(
+        &app.t.db,
+        ctx,
+        &AreaCode::parse(DISTRICT).unwrap(),
+        &dir,
+        today(),
+        &mut |done, total| seen.push((done, total)),
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.patients, summary.immunizations), (2, 3));
+    assert_eq!(seen, [(1, 2), (2, 2)]);
+    let lines = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap();
+    let patients: Vec<Value> = lines("Patient.ndjson")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<String> = patients
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, [a.to_string(), b.to_string()]);
+    assert_eq!(lines("Immunization.ndjson").lines().count(), 3);
+    assert_eq!(
+        lines("ImmunizationRecommendation.ndjson").lines().count(),
+        2
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'immunization.fhir.bulk_export'"
+        )
+        .await,
+        1
+    );
+
+    // Another region: not found, no files, no audit entry.
+    let elsewhere =
+        std::env::temp_dir().join(format!("bala-fhir-none-{}-{backend:?}", std::process::id()));
+    let r = bala_fhir::store::export_area(
+        &app.t.db,
+        ctx,
+        &AreaCode::parse("434600000").unwrap(),
+        &elsewhere,
+        today(),
+        &mut |_, _| {},
+    )
+    .await;
+    assert!(
+        matches!(r, Err(bala_registry::RegistryError::NotFound)),
+        "{r:?}"
+    );
+    assert!(!elsewhere.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+both_backends!(exchange, code_table, bulk_export);
