@@ -586,7 +586,12 @@ async fn import_patient(
     report: &mut Report,
 ) -> Result<Target, Error> {
     let name = format!("Patient/{}", p.id);
-    if let Some(iin) = &p.iin {
+    // As stored: the parser accepted it, so it parses (spaces and such removed).
+    let iin = p
+        .iin
+        .as_deref()
+        .map(|raw| bala_core::Iin::parse(raw).map_or(raw.to_string(), |i| i.as_str().to_string()));
+    if let Some(iin) = &iin {
         if let Some(id) = person_by_iin(db, iin).await? {
             return match fetch_in_scope(db, ctx.scope, id).await {
                 Ok(found) => {

@@ -8,6 +8,7 @@ fhir-codes-code = Code
 fhir-codes-product = Bala product
 fhir-codes-save = Save mapping
 fhir-codes-table = Mappings
+home-fhir-codes = FHIR vaccine codes
 fhir-codes-delete = Delete
 flash-fhir-code-saved = The mapping was saved.
 flash-fhir-code-deleted = The mapping was deleted.

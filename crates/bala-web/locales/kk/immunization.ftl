@@ -8,6 +8,7 @@ fhir-codes-code = Код
 fhir-codes-product = Bala препараты
 fhir-codes-save = Сәйкестікті сақтау
 fhir-codes-table = Сәйкестіктер
+home-fhir-codes = FHIR вакцина кодтары
 fhir-codes-delete = Жою
 flash-fhir-code-saved = Сәйкестік сақталды.
 flash-fhir-code-deleted = Сәйкестік жойылды.

@@ -8,6 +8,7 @@ fhir-codes-code = Код
 fhir-codes-product = Препарат Bala
 fhir-codes-save = Сохранить соответствие
 fhir-codes-table = Соответствия
+home-fhir-codes = Коды вакцин FHIR
 fhir-codes-delete = Удалить
 flash-fhir-code-saved = Соответствие сохранено.
 flash-fhir-code-deleted = Соответствие удалено.

@@ -322,6 +322,14 @@ async fn home(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Respo
             label: "home-children",
         });
     }
+    if can(&p, Action::ManageReference) {
+        let codes = bala_fhir::store::code_table(&app.db).await?.rows.len();
+        tiles.push(Tile {
+            href: "/immunization/fhir-codes",
+            value: c.num(&(codes as i64)),
+            label: "home-fhir-codes",
+        });
+    }
     let areas_inside = bala_registry::areas::count_inside(&app.db, &p.scope).await?;
     tiles.push(Tile {
         href: "/areas",

@@ -376,6 +376,11 @@ async fn code_table(backend: Backend) {
         .contains("urn:oid:1.2.36.1.2001.1005.17|FLUVAX"));
 
     let admin = app.login("admin").await;
+    let (_, home) = admin.get_text("/").await;
+    assert!(
+        home.contains("href=\"/immunization/fhir-codes\""),
+        "linked from the administrator's home"
+    );
     let (status, page) = admin.get_text("/immunization/fhir-codes").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("J07BD52"), "the defaults are listed");
