@@ -285,6 +285,39 @@ async fn exchange(backend: Backend) {
         doses_before + 3
     );
 
+    // Bala's own NDJSON export of the first child read back: matched by IIN,
+    // doses by vaccine and day — nothing changes.
+    let ndjson = nurse
+        .get(&format!(
+            "/api/v1/fhir/Patient/{id}/$everything?_format=ndjson"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/fhir/import"))
+        .bearer_auth(&manager)
+        .header("content-type", "application/fhir+ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    let own: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&own["imported"], &own["unchanged"], &own["rejected"]),
+        (&json!(0), &json!(5), &json!(0)),
+        "{own:#}"
+    );
+    assert_eq!(
+        own["outcomes"][0]["location"], "line 5",
+        "the recommendation, left alone"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM imm_doses").await,
+        doses_before + 3
+    );
+
     // A bad resource is named with its field; the good ones of the input still go in.
     let bad = json!({"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": copy["entry"][0]["resource"].clone()},
