@@ -1005,5 +1005,22 @@ pub async fn import(
     if total == 0 {
         progress(0, 0);
     }
+    if !dry_run {
+        // One entry for the batch (each person and dose has its own as well).
+        audit::record(
+            db,
+            &[
+                NewEntry::by(ctx.actor, "immunization.fhir.import", "batch", SOURCE).with_details(
+                    serde_json::json!({
+                        "resources": report.resources,
+                        "imported": report.imported,
+                        "unchanged": report.unchanged,
+                        "rejected": report.rejected,
+                    }),
+                ),
+            ],
+        )
+        .await?;
+    }
     Ok(report)
 }

@@ -318,6 +318,16 @@ async fn exchange(backend: Backend) {
         doses_before + 3
     );
 
+    // One batch entry per import that may write (the two real ones and the NDJSON), none for the dry run.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'immunization.fhir.import'"
+        )
+        .await,
+        3
+    );
+
     // A bad resource is named with its field; the good ones of the input still go in.
     let bad = json!({"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": copy["entry"][0]["resource"].clone()},
