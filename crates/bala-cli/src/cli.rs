@@ -93,10 +93,10 @@ pub enum Command {
     /// The area tree.
     #[command(subcommand)]
     Areas(AreasCommand),
-    /// Import data (indicator values, historical doses, people).
+    /// Import data (indicator values, historical doses, people, FHIR immunization records).
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Export data (indicator values).
+    /// Export data (indicator values, FHIR immunization records).
     #[command(subcommand)]
     Export(ExportCommand),
     /// Progress of an indicator to its targets in an area (AARR, projection, status).
@@ -132,12 +132,18 @@ pub enum ImportCommand {
     Doses(crate::immunization::RegisterImportArgs),
     /// Import people (CSV or Excel: iin, family_name, given_name, patronymic, family_name_lat, given_name_lat, birth_date, sex, area_code, address, phone).
     People(crate::immunization::RegisterImportArgs),
+    /// Import FHIR R4 Patients and Immunizations (a resource, a Bundle or NDJSON);
+    /// prints the rejected resources and a summary, progress on stderr.
+    Fhir(crate::fhir::ImportArgs),
 }
 
 #[derive(Subcommand)]
 pub enum ExportCommand {
     /// Export published indicator values.
     Indicators(crate::indicators::ExportArgs),
+    /// Export an area's children as FHIR R4 NDJSON (Patient, Immunization,
+    /// ImmunizationRecommendation); progress on stderr.
+    Fhir(crate::fhir::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -320,6 +326,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Immunization(ImmunizationCommand::Refresh) => {
             let db = open(&g).await?;
             crate::immunization::refresh(&db).await
+        }
+        Command::Import(ImportCommand::Fhir(args)) => {
+            let db = open(&g).await?;
+            crate::fhir::import(&db, args).await
+        }
+        Command::Export(ExportCommand::Fhir(args)) => {
+            let db = open(&g).await?;
+            crate::fhir::export(&db, args).await
         }
         Command::Export(ExportCommand::Indicators(args)) => {
             let db = open(&g).await?;

@@ -3,6 +3,7 @@
 mod cli;
 mod computed;
 mod demo;
+mod fhir;
 mod immunization;
 mod indicators;
 

@@ -81,6 +81,8 @@ fn every_subcommand_has_help() {
         vec!["audit", "verify", "--help"],
         vec!["backup", "--help"],
         vec!["areas", "import", "--help"],
+        vec!["import", "fhir", "--help"],
+        vec!["export", "fhir", "--help"],
     ] {
         let o = run(&args, None);
         assert!(o.status.success(), "{args:?}");
@@ -524,4 +526,201 @@ fn immunization_batch_commands() {
     ] {
         assert!(run(&args, None).status.success(), "{args:?}");
     }
+}
+
+/// A FHIR file in, idempotently, with a dry run first; the area out as NDJSON
+/// files; the files back in change nothing; clear errors for bad arguments.
+#[test]
+fn fhir_import_and_export_on_sqlite() {
+    let dir = temp_dir("fhir");
+    let d = dir.to_str().unwrap();
+    assert!(run(&["--data-dir", d, "migrate"], None).status.success());
+    let imm = |id: &str, cvx: &str, date: &str| {
+        format!(
+            r#"{{"resourceType":"Immunization","id":"{id}","status":"completed","vaccineCode":{{"coding":[{{"system":"http://hl7.org/fhir/sid/cvx","code":"{cvx}"}}]}},"patient":{{"reference":"Patient/p1"}},"occurrenceDateTime":"{date}","lotNumber":"L1"}}"#
+        )
+    };
+    let file = dir.join("in.ndjson");
+    let input = [
+        r#"{"resourceType":"Patient","id":"p1","identifier":[{"system":"https://bala.kz/fhir/sid/iin","value":"240501600120"}],"name":[{"family":"Сейітқали","given":["Айгерім"]}],"gender":"female","birthDate":"2024-05-01","address":[{"extension":[{"url":"https://bala.kz/fhir/StructureDefinition/kato","valueCode":"751110000"}]}]}"#.to_string(),
+        imm("a1", "19", "2024-05-02"),
+        imm("a2", "146", "2024-07-01"),
+        imm("a3", "999", "2024-07-01"),
+    ]
+    .join("\n");
+    std::fs::write(&file, input).unwrap();
+    let f = file.to_str().unwrap();
+
+    let o = run(&["--data-dir", d, "import", "fhir", f, "--dry-run"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("line 4 (rejected) — vaccineCode: vaccine code http://hl7.org/fhir/sid/cvx|999 is not mapped"), "{out}");
+    assert!(
+        out.contains("3 would be imported, 0 unchanged, 1 rejected"),
+        "{out}"
+    );
+    assert!(out.contains("4/4 resources"), "progress on stderr: {out}");
+
+    let o = run(&["--data-dir", d, "import", "fhir", f], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("3 imported, 0 unchanged, 1 rejected"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["--data-dir", d, "import", "fhir", f], None);
+    assert!(
+        text(&o).contains("0 imported, 3 unchanged, 1 rejected"),
+        "{}",
+        text(&o)
+    );
+
+    let out_dir = dir.join("export");
+    let x = out_dir.to_str().unwrap();
+    let o = run(
+        &[
+            "--data-dir",
+            d,
+            "export",
+            "fhir",
+            "--out",
+            x,
+            "--area",
+            "751110000",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("wrote 1 patients, 2 immunizations, 1 recommendations"),
+        "{}",
+        text(&o)
+    );
+    let read = |n: &str| std::fs::read_to_string(out_dir.join(n)).unwrap();
+    assert_eq!(read("Patient.ndjson").lines().count(), 1);
+    assert_eq!(read("Immunization.ndjson").lines().count(), 2);
+    assert_eq!(read("ImmunizationRecommendation.ndjson").lines().count(), 1);
+    assert!(read("Immunization.ndjson").contains("\"lotNumber\":\"L1\""));
+
+    // Bala's own export read back: the child is matched by IIN, the doses by vaccine and day.
+    let back = dir.join("back.ndjson");
+    std::fs::write(&back, read("Patient.ndjson") + &read("Immunization.ndjson")).unwrap();
+    let o = run(
+        &["--data-dir", d, "import", "fhir", back.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("0 imported, 3 unchanged, 0 rejected"),
+        "{}",
+        text(&o)
+    );
+
+    // Errors: a missing file, an unknown user, a user who may not, a bad area.
+    let o = run(
+        &["--data-dir", d, "import", "fhir", "/nonexistent.json"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("cannot read /nonexistent.json"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &["--data-dir", d, "import", "fhir", f, "--as", "nobody"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("--as: no user named 'nobody'"),
+        "{}",
+        text(&o)
+    );
+    let add = [
+        "--data-dir",
+        d,
+        "user",
+        "add",
+        "--username",
+        "nurse1",
+        "--display-name",
+        "N",
+        "--role",
+        "health_worker",
+        "--area",
+        "751110000",
+    ];
+    assert!(run(&add, Some("Winter-Steppe-2026\n")).status.success());
+    let o = run(
+        &[
+            "--data-dir",
+            d,
+            "export",
+            "fhir",
+            "--out",
+            x,
+            "--as",
+            "nurse1",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("may not import or export personal data in bulk"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "--data-dir",
+            d,
+            "export",
+            "fhir",
+            "--out",
+            x,
+            "--area",
+            "12",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--area"), "{}", text(&o));
+    let add = [
+        "--data-dir",
+        d,
+        "user",
+        "add",
+        "--username",
+        "manager1",
+        "--display-name",
+        "M",
+        "--role",
+        "regional_manager",
+        "--area",
+        "750000000",
+    ];
+    assert!(run(&add, Some("Winter-Steppe-2026\n")).status.success());
+    let o = run(
+        &[
+            "--data-dir",
+            d,
+            "export",
+            "fhir",
+            "--out",
+            x,
+            "--area",
+            "434600000",
+            "--as",
+            "manager1",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("--area: no area 434600000 within the areas you may export"),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

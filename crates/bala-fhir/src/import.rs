@@ -19,6 +19,10 @@ pub struct Parsed {
     pub patients: Vec<(String, PatientRecord)>,
     pub doses: Vec<(String, DoseRecord)>,
     pub problems: Vec<Problem>,
+    /// Resources read and deliberately not imported (ImmunizationRecommendation:
+    /// Bala computes its own forecast from the doses), so that importing Bala's
+    /// own export reports them as left alone rather than as errors.
+    pub ignored: Vec<Problem>,
 }
 
 /// Reads a single resource, a Bundle, or NDJSON.
@@ -103,6 +107,11 @@ fn one(v: &Value, loc: &str, table: &CodeTable, out: &mut Parsed) {
             Ok(d) => out.doses.push((loc.to_string(), d)),
             Err(e) => out.problems.extend(e),
         },
+        Some("ImmunizationRecommendation") => out.ignored.push(Problem {
+            location: loc.to_string(),
+            message: "ImmunizationRecommendation is not imported: Bala forecasts from the doses"
+                .into(),
+        }),
         Some(other) => out.problems.push(Problem {
             location: loc.to_string(),
             message: format!(
@@ -526,6 +535,23 @@ mod tests {
         assert!(parse("{not json", &t).problems[0]
             .message
             .starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn recommendations_are_ignored_not_rejected() {
+        let t = CodeTable::defaults();
+        let f = Forecast {
+            patient_id: "17".into(),
+            date: date!(2024 - 09 - 01),
+            items: vec![],
+        };
+        let p = parse(
+            &bundle(vec![patient(&child()), recommendation(&f)]).to_string(),
+            &t,
+        );
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.ignored.len(), 1);
+        assert_eq!(p.ignored[0].location, "resource.entry[1].resource");
     }
 
     #[test]

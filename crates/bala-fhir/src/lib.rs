@@ -20,6 +20,8 @@
 pub mod codes;
 pub mod export;
 pub mod import;
+#[cfg(feature = "store")]
+pub mod store;
 
 pub use codes::{CodeTable, Coding};
 pub use export::{bundle, immunization, ndjson, patient, recommendation};

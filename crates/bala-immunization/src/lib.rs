@@ -21,11 +21,18 @@ pub use calendar::{Antigen, Calendar, CalendarError, Certainty, DoseRule, Names,
 pub use span::Span;
 
 /// Database migrations of this pillar (versions in its own thousand; see bala_store::migrate).
-pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[bala_store::migrate::Migration {
-    version: 3001,
-    name: "immunization",
-    sql: include_str!("../migrations/3001_immunization.sql"),
-}];
+pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
+    bala_store::migrate::Migration {
+        version: 3001,
+        name: "immunization",
+        sql: include_str!("../migrations/3001_immunization.sql"),
+    },
+    bala_store::migrate::Migration {
+        version: 3002,
+        name: "fhir_codes",
+        sql: include_str!("../migrations/3002_fhir_codes.sql"),
+    },
+];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.
 /// `imm_valid_doses` is derived, not re-pointed: the survivor's facts are

@@ -289,7 +289,7 @@ pub async fn record_many(
     Ok(ids)
 }
 
-pub(crate) fn birth_of(p: &Person) -> Result<Date, Error> {
+pub fn birth_of(p: &Person) -> Result<Date, Error> {
     parse_date(&p.birth_date).map_err(|_| {
         ValidationErrors::single(FieldError::new(
             "birth_date",
@@ -301,8 +301,9 @@ pub(crate) fn birth_of(p: &Person) -> Result<Date, Error> {
 }
 
 /// Inserts one checked dose (no refresh, no audit: the caller does both, once
-/// per child, so a bulk import of one child's history stays cheap).
-pub(crate) async fn insert(
+/// per child, so a bulk import of one child's history stays cheap). The FHIR
+/// importer (bala-fhir) calls it inside its own transaction.
+pub async fn insert(
     conn: &mut AnyConnection,
     ctx: Ctx<'_>,
     person: &Person,

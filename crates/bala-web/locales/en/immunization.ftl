@@ -144,6 +144,22 @@ err-imm-campaign-age = The child is outside the campaign's target ages.
 err-cal-toml = The calendar text cannot be read.
 err-cal-exists = A calendar with this id exists; edit that one.
 err-date-order = The end is before the start.
+
+## FHIR vaccine code table
+fhir-codes-title = FHIR vaccine codes
+fhir-codes-intro = How other systems' vaccine codes (CVX, ATC, SNOMED CT, national or vendor codes) map to Bala's products. FHIR import and export use this table; an unmapped code is rejected on import.
+fhir-codes-system = Code system (URI)
+fhir-codes-code = Code
+fhir-codes-product = Bala product
+fhir-codes-save = Save mapping
+fhir-codes-table = Mappings
+home-fhir-codes = FHIR vaccine codes
+fhir-codes-delete = Delete
+flash-fhir-code-saved = The mapping was saved.
+flash-fhir-code-deleted = The mapping was deleted.
+err-fhir-system = The code system must be a URI, such as http://hl7.org/fhir/sid/cvx.
+
+## Errors of the immunization store
 err-import-columns = The file has unknown columns.
 err-import-encoding = The file is neither UTF-8 CSV nor an Excel workbook.
 err-import-file = The file cannot be read.

@@ -147,3 +147,19 @@ err-date-order = Аяқталуы басталуынан ерте.
 err-import-columns = Файлда белгісіз бағандар бар.
 err-import-encoding = Файл UTF-8 CSV де, Excel кітабы да емес.
 err-import-file = Файл оқылмайды.
+
+## FHIR вакцина кодтарының кестесі
+fhir-codes-title = FHIR вакцина кодтары
+fhir-codes-intro = Басқа жүйелердің вакцина кодтарының (CVX, ATC, SNOMED CT, ұлттық және өндіруші кодтары) Bala препараттарына сәйкестігі. FHIR импорты мен экспорты осы кестені пайдаланады; сәйкестігі жоқ код импорт кезінде қабылданбайды.
+fhir-codes-system = Кодтар жүйесі (URI)
+fhir-codes-code = Код
+fhir-codes-product = Bala препараты
+fhir-codes-save = Сәйкестікті сақтау
+fhir-codes-table = Сәйкестіктер
+home-fhir-codes = FHIR вакцина кодтары
+fhir-codes-delete = Жою
+flash-fhir-code-saved = Сәйкестік сақталды.
+flash-fhir-code-deleted = Сәйкестік жойылды.
+err-fhir-system = Кодтар жүйесі URI болуы керек, мысалы http://hl7.org/fhir/sid/cvx.
+
+## Иммундау қоймасының қателері

@@ -147,3 +147,19 @@ err-date-order = Окончание раньше начала.
 err-import-columns = В файле неизвестные столбцы.
 err-import-encoding = Файл не является ни CSV в UTF-8, ни книгой Excel.
 err-import-file = Файл не читается.
+
+## Таблица кодов вакцин FHIR
+fhir-codes-title = Коды вакцин FHIR
+fhir-codes-intro = Соответствие кодов вакцин других систем (CVX, ATC, SNOMED CT, национальные коды и коды производителей) препаратам Bala. Импорт и экспорт FHIR используют эту таблицу; код без соответствия при импорте отклоняется.
+fhir-codes-system = Система кодов (URI)
+fhir-codes-code = Код
+fhir-codes-product = Препарат Bala
+fhir-codes-save = Сохранить соответствие
+fhir-codes-table = Соответствия
+home-fhir-codes = Коды вакцин FHIR
+fhir-codes-delete = Удалить
+flash-fhir-code-saved = Соответствие сохранено.
+flash-fhir-code-deleted = Соответствие удалено.
+err-fhir-system = Система кодов должна быть URI, например http://hl7.org/fhir/sid/cvx.
+
+## Ошибки хранилища иммунизации

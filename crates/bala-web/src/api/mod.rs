@@ -2,6 +2,7 @@
 //! these handlers' annotations. Same gate, scope and audit as the pages.
 
 mod areas;
+pub(crate) mod fhir;
 mod households;
 mod immunization;
 pub(crate) mod indicators;
@@ -26,6 +27,7 @@ pub fn routes() -> RouteTable {
         .merge(households::routes())
         .merge(areas::routes())
         .merge(immunization::routes())
+        .merge(fhir::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
         .merge(surveillance::routes())
@@ -63,6 +65,7 @@ impl Modify for BearerAuth {
         indicators::progress,
         surveillance::performance,
         immunization::card_get, immunization::dose_create, immunization::lists, immunization::coverage_get,
+        fhir::everything, fhir::import,
         welfare::instrument, welfare::screening_create, welfare::screening_get, welfare::concern_create,
         welfare::alert_list, welfare::alert_acknowledge, welfare::alert_dismiss,
         welfare::case_list, welfare::case_create, welfare::case_get, welfare::case_transition,
@@ -78,7 +81,8 @@ impl Modify for BearerAuth {
         (name = "indicators", description = "Indicators of children's and women's situation: registry, values, progress, approval, exchange"),
         (name = "welfare", description = "Child welfare: screenings, concern reports, alerts, cases (visible only to their worker, supervisors and users they are shared with), statistics"),
         (name = "surveillance", description = "WHO polio and measles surveillance indicators (aggregates)"),
-        (name = "immunization", description = "Vaccination cards, doses, due and zero-dose lists (audited), coverage (aggregates)")
+        (name = "immunization", description = "Vaccination cards, doses, due and zero-dose lists (audited), coverage (aggregates)"),
+        (name = "fhir", description = "FHIR R4 immunization exchange: a child's record as a Bundle or NDJSON, import of Patients and Immunizations")
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod areas;
 mod auth;
+mod fhir_codes;
 mod immunization;
 mod indicators;
 pub(crate) use indicators::api_shared as indicators_api;
@@ -39,6 +40,7 @@ pub fn routes() -> RouteTable {
         .merge(admin::routes())
         .merge(account::routes())
         .merge(immunization::routes())
+        .merge(fhir_codes::routes())
         .merge(welfare::routes())
         .merge(indicators::routes())
         .merge(surveillance::routes())
@@ -326,6 +328,14 @@ async fn home(State(app): State<AppState>, v: Visitor, uri: Uri) -> Result<Respo
             href: "/people?age=child",
             value: c.num(&counts.children),
             label: "home-children",
+        });
+    }
+    if can(&p, Action::ManageReference) {
+        let codes = bala_fhir::store::code_table(&app.db).await?.rows.len();
+        tiles.push(Tile {
+            href: "/immunization/fhir-codes",
+            value: c.num(&(codes as i64)),
+            label: "home-fhir-codes",
         });
     }
     let areas_inside = bala_registry::areas::count_inside(&app.db, &p.scope).await?;

@@ -30,6 +30,7 @@ struct Ids {
 /// Whether the path's `{id}` names a person or household (scope applies).
 fn scoped(path: &str) -> bool {
     path.contains("/people/{id}")
+        || path.contains("/fhir/Patient/{id}")
         || path.contains("/households/{id}")
         || path.starts_with("/surveillance/afp/{id}")
         || path.starts_with("/surveillance/measles/{id}")
@@ -64,7 +65,7 @@ fn fill(path: &str, ids: &Ids, inside: bool) -> String {
         h
     } else if path.contains("/welfare/cases/") {
         c
-    } else if path.contains("/people/") {
+    } else if path.contains("/people/") || path.contains("/fhir/Patient/") {
         p
     } else if path.starts_with("/admin/users/") {
         ids.other_user

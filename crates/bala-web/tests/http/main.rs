@@ -6,6 +6,7 @@ mod harness;
 mod api;
 mod auth;
 mod authz;
+mod fhir;
 mod i18n;
 mod immunization;
 mod indicators;
