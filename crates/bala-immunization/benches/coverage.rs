@@ -16,7 +16,22 @@ use bala_store::Backend;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
 
-fn setup(rt: &tokio::runtime::Runtime) -> (TestDb, i32) {
+/// The database under test: a fresh one generated here, or one given by URL.
+enum Bench {
+    Fresh(TestDb),
+    Existing(bala_store::Db),
+}
+
+impl Bench {
+    fn db(&self) -> bala_store::Db {
+        match self {
+            Bench::Fresh(t) => t.db.clone(),
+            Bench::Existing(db) => db.clone(),
+        }
+    }
+}
+
+fn setup(rt: &tokio::runtime::Runtime) -> (Bench, i32) {
     let births: usize = std::env::var("BALA_BENCH_BIRTHS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -25,6 +40,21 @@ fn setup(rt: &tokio::runtime::Runtime) -> (TestDb, i32) {
         Ok("postgres") => Backend::Postgres,
         _ => Backend::Sqlite,
     };
+    // An existing synthetic database (e.g. a national cohort made once with
+    // `bala synth --births 400000`), to measure without regenerating it.
+    if let Ok(url) = std::env::var("BALA_BENCH_URL") {
+        let year: i32 = std::env::var("BALA_BENCH_YEAR")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().year() - 2);
+        let db = rt
+            .block_on(bala_store::Db::connect(
+                &url,
+                &bala_store::DbOptions::default(),
+            ))
+            .unwrap();
+        return (Bench::Existing(db), year);
+    }
     rt.block_on(async {
         let t = TestDb::new(
             backend,
@@ -49,7 +79,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> (TestDb, i32) {
             r.doses as f64 / r.doses_seconds,
             r.refresh_seconds
         );
-        (t, year)
+        (Bench::Fresh(t), year)
     })
 }
 
@@ -59,7 +89,7 @@ fn benches(c: &mut Criterion) {
         .build()
         .unwrap();
     let (t, year) = setup(&rt);
-    let db = t.db.clone();
+    let db = t.db();
     let today = time::OffsetDateTime::now_utc().date();
     let mut g = c.benchmark_group("immunization");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
