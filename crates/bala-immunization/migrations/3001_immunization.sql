@@ -59,6 +59,8 @@ CREATE TABLE imm_doses (
 );
 CREATE INDEX imm_doses_person ON imm_doses (person_id);
 CREATE INDEX imm_doses_campaign ON imm_doses (campaign_id, given_on);
+-- "Does this district record doses at all?" (welfare's alert facts ask it per child).
+CREATE INDEX imm_doses_area ON imm_doses (area_code);
 
 CREATE TABLE imm_contraindications (
     id {{ID}},

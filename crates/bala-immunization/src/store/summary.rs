@@ -45,9 +45,7 @@ pub struct ChildSummary {
 /// an empty card means "not entered here", not "not vaccinated", so
 /// [`child`] reports nothing rather than a false zero-dose child.
 ///
-/// Cost: a district that records doses answers at its first dose; one that
-/// records none scans `imm_doses`, which has no index on `area_code` yet (to
-/// add with the pillar's next migration before national volumes).
+/// Cost: one probe of the index `imm_doses_area` per area of the district.
 pub async fn district_records_doses(db: &Db, area_code: &str) -> Result<bool, Error> {
     let district: Option<String> = sqlx::query(
         "SELECT a.code FROM area_closure c JOIN areas a ON a.code = c.ancestor
@@ -63,8 +61,9 @@ pub async fn district_records_doses(db: &Db, area_code: &str) -> Result<bool, Er
         return Ok(false);
     };
     let any = sqlx::query(
-        "SELECT d.id FROM imm_doses d JOIN area_closure c ON c.descendant = d.area_code
-         WHERE c.ancestor = $1 LIMIT 1",
+        // CROSS JOIN: SQLite must start from the district's areas, not from the doses.
+        "SELECT d.id FROM area_closure c CROSS JOIN imm_doses d
+         WHERE c.ancestor = $1 AND d.area_code = c.descendant LIMIT 1",
     )
     .bind(&district)
     .fetch_optional(db.reader())
