@@ -3,7 +3,8 @@
 //! vaccination card with the dose form, campaigns, calendars, and official
 //! target populations.
 
-use super::people::area_options;
+use super::people::{area_options, ctx};
+use super::welfare::unprocessable;
 use super::{redirect_with_flash, render, Chrome, FieldMessages};
 use crate::charts::{self, MapValue};
 use crate::error::{translated_field_error, AppError};
@@ -13,15 +14,14 @@ use crate::state::AppState;
 use crate::visitor::Visitor;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{header, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, Uri};
+use axum::response::{IntoResponse, Response};
 use bala_access::Action;
 use bala_core::{parse_date, Date, FieldError, ValidationErrors};
 use bala_immunization::forecast::SeriesStatus;
 use bala_immunization::store::{calendars, campaigns, card, coverage, doses, duelist, population};
 use bala_immunization::table::{self, Table};
 use bala_registry::areas;
-use bala_registry::people::Ctx;
 use bala_registry::RegistryError;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -65,17 +65,6 @@ pub fn routes() -> RouteTable {
 
 fn today() -> Date {
     time::OffsetDateTime::now_utc().date()
-}
-
-fn unprocessable(html: String) -> Response {
-    (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()
-}
-
-fn ctx<'a>(v: &'a Visitor, actor: &'a bala_store::audit::Actor) -> Result<Ctx<'a>, AppError> {
-    Ok(Ctx {
-        actor,
-        scope: &v.principal()?.scope,
-    })
 }
 
 fn first_area(v: &Visitor) -> String {
@@ -813,8 +802,8 @@ async fn dose_create(
             "flash-imm-dose-saved",
             app.config.secure_cookies,
         )),
-        Err(RegistryError::Validation(e)) => Ok(unprocessable(
-            card_view(
+        Err(RegistryError::Validation(e)) => unprocessable(
+            &card_view(
                 &app,
                 &v,
                 &uri,
@@ -822,9 +811,8 @@ async fn dose_create(
                 (f.values(), Some(&e)),
                 (HashMap::new(), None),
             )
-            .await?
-            .render()?,
-        )),
+            .await?,
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -871,8 +859,8 @@ async fn exception_create(
             ] {
                 values.insert(k.to_string(), val);
             }
-            Ok(unprocessable(
-                card_view(
+            unprocessable(
+                &card_view(
                     &app,
                     &v,
                     &uri,
@@ -880,9 +868,8 @@ async fn exception_create(
                     (HashMap::new(), None),
                     (values, Some(&e)),
                 )
-                .await?
-                .render()?,
-            ))
+                .await?,
+            )
         }
         Err(e) => Err(e.into()),
     }
@@ -979,11 +966,7 @@ async fn campaign_create(
                 .ok()
                 .and_then(|j| serde_json::from_value::<HashMap<String, String>>(j).ok())
                 .unwrap_or_default();
-            Ok(unprocessable(
-                campaigns_view(&app, &v, &uri, values, Some(&e))
-                    .await?
-                    .render()?,
-            ))
+            unprocessable(&campaigns_view(&app, &v, &uri, values, Some(&e)).await?)
         }
         Err(e) => Err(e.into()),
     }
@@ -1152,11 +1135,7 @@ async fn calendar_save(
                     })
                     .collect();
             let edit = (!f.id.is_empty()).then_some(f.id.clone());
-            Ok(unprocessable(
-                calendar_view(&app, &v, &uri, edit, Some(f.toml), errors)
-                    .await?
-                    .render()?,
-            ))
+            unprocessable(&calendar_view(&app, &v, &uri, edit, Some(f.toml), errors).await?)
         }
         Err(e) => Err(e.into()),
     }
@@ -1248,11 +1227,7 @@ async fn population_save(
             let tr = crate::i18n::Tr(v.lang);
             let errors = e.0.iter().map(|x| translated_field_error(tr, x)).collect();
             let year = f.year.trim().parse().unwrap_or_else(|_| today().year());
-            Ok(unprocessable(
-                population_view(&app, &v, &uri, year, errors)
-                    .await?
-                    .render()?,
-            ))
+            unprocessable(&population_view(&app, &v, &uri, year, errors).await?)
         }
         Err(e) => Err(e.into()),
     }

@@ -105,7 +105,10 @@ pub fn age_label(tr: Tr, birth: &str) -> String {
     }
 }
 
-fn ctx<'a>(v: &'a Visitor, actor: &'a bala_store::audit::Actor) -> Result<Ctx<'a>, AppError> {
+pub(crate) fn ctx<'a>(
+    v: &'a Visitor,
+    actor: &'a bala_store::audit::Actor,
+) -> Result<Ctx<'a>, AppError> {
     Ok(Ctx {
         actor,
         scope: &v.principal()?.scope,

@@ -1,7 +1,7 @@
 //! Disease surveillance pages: the WHO indicator dashboard, AFP and measles case
 //! records, weekly reporting (zero reports included) and population denominators.
 
-use super::people::area_options;
+use super::people::{area_options, ctx};
 use super::{redirect_with_flash, render, Chrome, FieldMessages};
 use crate::error::{translated_field_error, AppError};
 use crate::extract::{WebForm as Form, WebPath as Path, WebQuery as Query};
@@ -15,7 +15,6 @@ use axum::response::{Html, IntoResponse, Response};
 use bala_access::Action;
 use bala_core::ValidationErrors;
 use bala_registry::areas;
-use bala_registry::people::Ctx;
 use bala_registry::RegistryError;
 use bala_surveillance::afp::{AfpClass, FollowUp, StoolResult};
 use bala_surveillance::measles::{Igm, MeaslesClass, SpecimenKind};
@@ -348,13 +347,6 @@ struct MeaslesPage {
     kinds: Vec<(&'static str, String)>,
     igm: Vec<(&'static str, String)>,
     classes: Vec<(&'static str, String)>,
-}
-
-fn ctx<'a>(v: &'a Visitor, actor: &'a bala_store::audit::Actor) -> Result<Ctx<'a>, AppError> {
-    Ok(Ctx {
-        actor,
-        scope: &v.principal()?.scope,
-    })
 }
 
 async fn afp_page(
