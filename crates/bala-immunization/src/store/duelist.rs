@@ -163,7 +163,7 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
         });
     }
     let ids: Vec<i64> = children.iter().map(|c| c.entry.person_id).collect();
-    let sub = |select: &str, from: &str, tail: &str| by_ids(select, from, tail, &ids, scope_);
+    let sub = |select: &str, from: &str, tail: &str| by_ids(select, from, tail, &ids, None);
     for r in fetch(
         db,
         sub(
@@ -209,13 +209,15 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
         }
     }
     // Caregivers' own records must be in scope too.
-    let caregivers = sub(
+    let caregivers = by_ids(
         "SELECT x.person_id, x.kind, q.family_name, q.given_name, q.phone",
         // CROSS JOIN keeps SQLite's planner from driving the join from every
         // person in scope (24 s per chunk on a national register); PostgreSQL
         // plans it the same either way.
         "relationships x CROSS JOIN people q",
         " AND q.id = x.related_id",
+        &ids,
+        Some(scope_),
     );
     for r in fetch(db, caregivers).await? {
         let kind: String = r.try_get("kind")?;
@@ -238,15 +240,22 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
 }
 
 /// Queries over the listed children, in chunks of ids so no statement exceeds
-/// either database's parameter limit. `caregiver scope` applies to `q` when joined.
-fn by_ids(select: &str, from: &str, tail: &str, ids: &[i64], scope_: &[AreaCode]) -> Vec<Sql> {
+/// either database's parameter limit. `q_scope`, when given, restricts the
+/// joined person `q` to those areas.
+fn by_ids(
+    select: &str,
+    from: &str,
+    tail: &str,
+    ids: &[i64],
+    q_scope: Option<&[AreaCode]>,
+) -> Vec<Sql> {
     ids.chunks(500)
         .map(|chunk| {
             let mut sql = Sql::new(&format!("{select} FROM {from} WHERE x.person_id IN ("));
             sql.push_list(chunk.iter().copied()).push(")").push(tail);
-            if from.contains(" q") {
+            if let Some(areas) = q_scope {
                 sql.push(" AND ");
-                scope::push_area_within(&mut sql, "q.area_code", scope_);
+                scope::push_area_within(&mut sql, "q.area_code", areas);
             }
             sql
         })
