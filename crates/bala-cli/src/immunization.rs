@@ -99,37 +99,40 @@ pub async fn duelist(db: &Db, a: DuelistArgs) -> anyhow::Result<ExitCode> {
         ]);
         for e in &entries {
             let cg = e.caregivers.first();
-            for i in &e.items {
-                t.push(vec![
-                    e.person_id.to_string(),
-                    e.name.clone(),
-                    e.iin.clone().unwrap_or_default(),
-                    e.birth_date.clone(),
-                    e.area_code.clone(),
-                    e.phone.clone().unwrap_or_default(),
-                    cg.map(|c| c.name.clone()).unwrap_or_default(),
-                    cg.and_then(|c| c.phone.clone()).unwrap_or_default(),
-                    i.label.clone(),
-                    i.status.clone(),
-                    i.recommended.clone(),
-                    i.days_overdue.map(|d| d.to_string()).unwrap_or_default(),
-                ]);
-            }
-            if e.items.is_empty() {
-                t.push(vec![
-                    e.person_id.to_string(),
-                    e.name.clone(),
-                    e.iin.clone().unwrap_or_default(),
-                    e.birth_date.clone(),
-                    e.area_code.clone(),
-                    e.phone.clone().unwrap_or_default(),
-                    cg.map(|c| c.name.clone()).unwrap_or_default(),
-                    cg.and_then(|c| c.phone.clone()).unwrap_or_default(),
+            let child = [
+                e.person_id.to_string(),
+                e.name.clone(),
+                e.iin.clone().unwrap_or_default(),
+                e.birth_date.clone(),
+                e.area_code.clone(),
+                e.phone.clone().unwrap_or_default(),
+                cg.map(|c| c.name.clone()).unwrap_or_default(),
+                cg.and_then(|c| c.phone.clone()).unwrap_or_default(),
+            ];
+            // One line per dose needed; zero-dose and under-immunized lists name
+            // no dose, so their children get one line with the list's kind.
+            let doses: Vec<[String; 4]> = if e.items.is_empty() {
+                vec![[
                     String::new(),
                     kind.code().into(),
                     String::new(),
                     String::new(),
-                ]);
+                ]]
+            } else {
+                e.items
+                    .iter()
+                    .map(|i| {
+                        [
+                            i.label.clone(),
+                            i.status.clone(),
+                            i.recommended.clone(),
+                            i.days_overdue.map(|d| d.to_string()).unwrap_or_default(),
+                        ]
+                    })
+                    .collect()
+            };
+            for d in doses {
+                t.push(child.iter().cloned().chain(d).collect());
             }
         }
         // Without the byte-order mark: this output is for pipes and scripts.
