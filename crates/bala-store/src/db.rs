@@ -120,6 +120,17 @@ impl Db {
         redact(&self.url).replace("?mode=rwc", "")
     }
 
+    /// The URL as connected (for [`crate::bulk`], which opens its own connection).
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The write pool (for [`crate::bulk`], which holds its one SQLite
+    /// connection so no other writer of this process interleaves).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
     /// The pool for reads. Writes must use [`Db::begin`].
     pub fn reader(&self) -> &AnyPool {
         &self.read

@@ -20,6 +20,9 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Other(String),
+    /// A bulk write failed (ADR 0013); `unique` tells a duplicate key apart.
+    #[error("bulk write failed: {message}")]
+    Bulk { message: String, unique: bool },
 }
 
 /// True when the error is a violated UNIQUE or PRIMARY KEY constraint, in either database.

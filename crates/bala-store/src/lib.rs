@@ -8,6 +8,7 @@
 //! only for DDL (see [`migrate`]) and a few administrative statements.
 
 pub mod audit;
+pub mod bulk;
 mod db;
 mod error;
 pub mod migrate;
@@ -15,7 +16,8 @@ pub mod query;
 pub mod testing;
 pub mod time_fmt;
 
-pub use db::{redact as redact_url, Backend, Db, DbOptions, Tx};
+pub use bulk::Bulk;
+pub use db::{redact as redact_url, sqlite_path, Backend, Db, DbOptions, Tx};
 pub use error::{is_unique_violation, StoreError};
 pub use query::{Sql, Value};
 pub use sqlx;

@@ -93,6 +93,11 @@ impl Sql {
         &self.text
     }
 
+    /// The parameters, in placeholder order.
+    pub fn args(&self) -> &[Value] {
+        &self.args
+    }
+
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         let mut q = sqlx::query(&self.text);
         for a in &self.args {

@@ -137,3 +137,113 @@ async fn audit_filters_sqlite() {
 async fn audit_filters_postgres() {
     filters_and_pages(Backend::Postgres).await;
 }
+
+/// Bulk sessions (ADR 0013): rows with awkward text round-trip, statements and
+/// reads see the session's own writes, nothing shows before commit, a dropped
+/// session leaves nothing, and a duplicate key is reported as such.
+async fn bulk_sessions(backend: Backend) {
+    use bala_store::{Sql, Value};
+    let t = TestDb::new(backend, &[MIGRATIONS]).await;
+    let db = &t.db;
+    let mut tx = db.begin().await.unwrap();
+    bala_store::sqlx::query(
+        "CREATE TABLE bulk_t (k BIGINT PRIMARY KEY, name TEXT, x DOUBLE PRECISION)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let awkward = "tab\there, new\nline, back\\slash, «Қазақ»";
+    let rows: Vec<Vec<Value>> = (0..2_000i64)
+        .map(|k| {
+            vec![
+                Value::from(k),
+                if k % 7 == 0 {
+                    Value::Text(None)
+                } else {
+                    Value::from(format!("{awkward} {k}"))
+                },
+                Value::from(k as f64 / 4.0),
+            ]
+        })
+        .collect();
+    let mut b = db.bulk().await.unwrap();
+    assert_eq!(
+        b.insert("bulk_t", &["k", "name", "x"], rows).await.unwrap(),
+        2_000
+    );
+    let mut del = Sql::new("DELETE FROM bulk_t WHERE k >= ");
+    del.push_arg(1_990i64);
+    assert_eq!(b.execute(&del).await.unwrap(), 10);
+    let mut q = Sql::new("SELECT k, name, x FROM bulk_t WHERE k = ");
+    q.push_arg(8i64);
+    let got = b.fetch(&q).await.unwrap();
+    assert_eq!(
+        got,
+        vec![vec![
+            Value::from(8),
+            Value::from(format!("{awkward} 8")),
+            Value::from(2.0)
+        ]]
+    );
+    let outside: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM bulk_t")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(outside, 0, "nothing is visible before commit");
+    b.commit().await.unwrap();
+    let n: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM bulk_t")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1_990);
+
+    // A dropped session rolls back; a duplicate key says so.
+    let mut b = db.bulk().await.unwrap();
+    b.insert(
+        "bulk_t",
+        &["k", "name", "x"],
+        vec![vec![Value::from(5_000), Value::from("x"), Value::from(0.0)]],
+    )
+    .await
+    .unwrap();
+    drop(b);
+    let mut b = db.bulk().await.unwrap();
+    let err = b
+        .insert(
+            "bulk_t",
+            &["k", "name", "x"],
+            vec![vec![Value::from(1), Value::from("dup"), Value::from(0.0)]],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, bala_store::StoreError::Bulk { unique: true, .. }),
+        "{err}"
+    );
+    drop(b);
+    let n: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM bulk_t")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1_990);
+    // The ordinary write path works again once the session is gone.
+    let mut tx = db.begin().await.unwrap();
+    bala_store::sqlx::query("DELETE FROM bulk_t WHERE k = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn bulk_sqlite() {
+    bulk_sessions(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn bulk_postgres() {
+    bulk_sessions(Backend::Postgres).await;
+}

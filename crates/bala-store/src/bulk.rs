@@ -1,0 +1,349 @@
+//! Bulk writes: hundreds of thousands of rows in one transaction, through each
+//! database's own fast path (ADR 0013).
+//!
+//! sqlx spends tens of microseconds on every statement it sends to SQLite (a
+//! round trip to its worker thread), which caps multi-row INSERTs near 55 000
+//! rows/s however they are batched; SQLite itself takes about 3 µs a row. So a
+//! [`Bulk`] session writes to SQLite through `rusqlite` (the same
+//! `libsqlite3-sys` sqlx links) with one prepared statement reused per row, and
+//! to PostgreSQL with `COPY … FROM STDIN`. Everything else in a session —
+//! reads, deletes, upserts — is an ordinary [`Sql`] with `$n` placeholders, the
+//! same text on both databases, so the one-query-set rule of ADR 0002 holds:
+//! only the row transport differs.
+//!
+//! A session is one transaction: [`Bulk::commit`] makes all of it visible at
+//! once, and dropping a session without committing rolls all of it back, so a
+//! failed load leaves nothing half-written. On SQLite the session holds the
+//! process's write connection, so no other writer of this process interleaves.
+
+use crate::db::{sqlite_path, Backend, Db};
+use crate::error::StoreError;
+use crate::query::{Sql, Value};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgConnection;
+use sqlx::{Any, Column, Connection, Executor, Row, TypeInfo};
+
+/// One open bulk transaction.
+pub struct Bulk {
+    inner: Inner,
+    /// The SQLite write-pool connection, held so the process's other writers
+    /// queue behind the load instead of failing with SQLITE_BUSY.
+    _writer: Option<PoolConnection<Any>>,
+}
+
+enum Inner {
+    /// `None` only while a blocking call has the connection.
+    Sqlite(Option<rusqlite::Connection>),
+    Postgres(Box<PgConnection>),
+}
+
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    let unique = matches!(
+        &e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    );
+    StoreError::Bulk {
+        message: e.to_string(),
+        unique,
+    }
+}
+
+fn pg_err(e: sqlx::Error) -> StoreError {
+    let unique = crate::is_unique_violation(&e);
+    StoreError::Bulk {
+        message: e.to_string(),
+        unique,
+    }
+}
+
+fn join_err(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Other(format!("bulk write task failed: {e}"))
+}
+
+impl Db {
+    /// Opens a bulk transaction (see the module docs).
+    pub async fn bulk(&self) -> Result<Bulk, StoreError> {
+        match self.backend() {
+            Backend::Sqlite => {
+                let writer = self.writer().acquire().await?;
+                let path = sqlite_path(self.url())
+                    .ok_or_else(|| StoreError::Other("bulk writes need a SQLite file".into()))?;
+                let conn = tokio::task::spawn_blocking(move || {
+                    let c = rusqlite::Connection::open(path)?;
+                    c.execute_batch(
+                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE;",
+                    )?;
+                    Ok::<_, rusqlite::Error>(c)
+                })
+                .await
+                .map_err(join_err)?
+                .map_err(sqlite_err)?;
+                Ok(Bulk {
+                    inner: Inner::Sqlite(Some(conn)),
+                    _writer: Some(writer),
+                })
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::connect(self.url()).await?;
+                conn.execute("BEGIN").await?;
+                Ok(Bulk {
+                    inner: Inner::Postgres(Box::new(conn)),
+                    _writer: None,
+                })
+            }
+        }
+    }
+}
+
+impl Bulk {
+    /// Runs `f` with the SQLite connection on a blocking thread.
+    async fn sqlite<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let Inner::Sqlite(slot) = &mut self.inner else {
+            unreachable!("called on a SQLite session only")
+        };
+        let conn = slot
+            .take()
+            .ok_or_else(|| StoreError::Other("bulk session broken by an earlier panic".into()))?;
+        let (conn, out) = tokio::task::spawn_blocking(move || {
+            let out = f(&conn);
+            (conn, out)
+        })
+        .await
+        .map_err(join_err)?;
+        *slot = Some(conn);
+        out.map_err(sqlite_err)
+    }
+
+    /// Inserts `rows` (each with one value per column, in order) into `table`.
+    /// Returns the number of rows written.
+    pub async fn insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, StoreError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        if let Some(bad) = rows.iter().position(|r| r.len() != columns.len()) {
+            return Err(StoreError::Other(format!(
+                "bulk insert into {table}: row {} has {} values for {} columns",
+                bad + 1,
+                rows[bad].len(),
+                columns.len()
+            )));
+        }
+        let cols = columns.join(", ");
+        match &mut self.inner {
+            Inner::Sqlite(_) => {
+                let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+                let sql = format!("INSERT INTO {table} ({cols}) VALUES ({})", marks.join(", "));
+                self.sqlite(move |c| {
+                    let mut st = c.prepare_cached(&sql)?;
+                    for row in &rows {
+                        for (i, v) in row.iter().enumerate() {
+                            bind_sqlite(&mut st, i + 1, v)?;
+                        }
+                        st.raw_execute()?;
+                    }
+                    Ok(rows.len() as u64)
+                })
+                .await
+            }
+            Inner::Postgres(conn) => {
+                let mut copy = conn
+                    .copy_in_raw(&format!("COPY {table} ({cols}) FROM STDIN"))
+                    .await
+                    .map_err(pg_err)?;
+                let mut buf = String::with_capacity(1 << 20);
+                for row in &rows {
+                    copy_line(&mut buf, row);
+                    if buf.len() > (1 << 20) {
+                        copy.send(std::mem::take(&mut buf).into_bytes())
+                            .await
+                            .map_err(pg_err)?;
+                    }
+                }
+                if !buf.is_empty() {
+                    copy.send(buf.into_bytes()).await.map_err(pg_err)?;
+                }
+                copy.finish().await.map_err(pg_err)
+            }
+        }
+    }
+
+    /// Runs one statement; returns the rows it changed.
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+        match &mut self.inner {
+            Inner::Sqlite(_) => {
+                let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
+                self.sqlite(move |c| {
+                    let mut st = c.prepare_cached(&text)?;
+                    bind_all(&mut st, &args)?;
+                    Ok(st.raw_execute()? as u64)
+                })
+                .await
+            }
+            Inner::Postgres(conn) => {
+                let done = pg_query(sql).execute(&mut **conn).await.map_err(pg_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+    }
+
+    /// Runs one query and returns its rows as values, in column order.
+    pub async fn fetch(&mut self, sql: &Sql) -> Result<Vec<Vec<Value>>, StoreError> {
+        match &mut self.inner {
+            Inner::Sqlite(_) => {
+                let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
+                self.sqlite(move |c| {
+                    let mut st = c.prepare_cached(&text)?;
+                    bind_all(&mut st, &args)?;
+                    let n = st.column_count();
+                    let mut rows = st.raw_query();
+                    let mut out = Vec::new();
+                    while let Some(r) = rows.next()? {
+                        let mut row = Vec::with_capacity(n);
+                        for i in 0..n {
+                            row.push(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => Value::Text(None),
+                                rusqlite::types::ValueRef::Integer(v) => Value::Int(Some(v)),
+                                rusqlite::types::ValueRef::Real(v) => Value::Float(Some(v)),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    Value::Text(Some(String::from_utf8_lossy(t).into_owned()))
+                                }
+                                rusqlite::types::ValueRef::Blob(b) => {
+                                    Value::Text(Some(String::from_utf8_lossy(b).into_owned()))
+                                }
+                            });
+                        }
+                        out.push(row);
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            Inner::Postgres(conn) => {
+                let rows = pg_query(sql).fetch_all(&mut **conn).await.map_err(pg_err)?;
+                rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    /// Makes everything written in the session visible at once.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        match &mut self.inner {
+            Inner::Sqlite(_) => self.sqlite(|c| c.execute_batch("COMMIT")).await,
+            Inner::Postgres(conn) => {
+                conn.execute("COMMIT").await.map_err(pg_err)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn bind_sqlite(st: &mut rusqlite::CachedStatement, i: usize, v: &Value) -> rusqlite::Result<()> {
+    match v {
+        Value::Text(t) => st.raw_bind_parameter(i, t.as_deref()),
+        Value::Int(n) => st.raw_bind_parameter(i, n),
+        Value::Float(f) => st.raw_bind_parameter(i, f),
+    }
+}
+
+/// Binds `$1 … $n` by name: SQLite numbers named parameters by first appearance.
+fn bind_all(st: &mut rusqlite::CachedStatement, args: &[Value]) -> rusqlite::Result<()> {
+    for (i, v) in args.iter().enumerate() {
+        if let Some(idx) = st.parameter_index(&format!("${}", i + 1))? {
+            bind_sqlite(st, idx, v)?;
+        }
+    }
+    Ok(())
+}
+
+fn pg_query(sql: &Sql) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut q = sqlx::query(sql.text());
+    for a in sql.args() {
+        q = match a {
+            Value::Text(v) => q.bind(v.clone()),
+            Value::Int(v) => q.bind(*v),
+            Value::Float(v) => q.bind(*v),
+        };
+    }
+    q
+}
+
+fn pg_row(r: &sqlx::postgres::PgRow) -> Result<Vec<Value>, StoreError> {
+    r.columns()
+        .iter()
+        .map(|c| {
+            let i = c.ordinal();
+            Ok(match c.type_info().name() {
+                "INT8" => Value::Int(r.try_get(i)?),
+                "INT4" => Value::Int(r.try_get::<Option<i32>, _>(i)?.map(i64::from)),
+                "INT2" => Value::Int(r.try_get::<Option<i16>, _>(i)?.map(i64::from)),
+                "FLOAT8" => Value::Float(r.try_get(i)?),
+                "FLOAT4" => Value::Float(r.try_get::<Option<f32>, _>(i)?.map(f64::from)),
+                "BOOL" => Value::Int(r.try_get::<Option<bool>, _>(i)?.map(i64::from)),
+                _ => Value::Text(r.try_get(i)?),
+            })
+        })
+        .collect()
+}
+
+/// One row in COPY's text format: tab-separated, `\N` for NULL, with
+/// backslash, tab, newline and carriage return escaped.
+fn copy_line(buf: &mut String, row: &[Value]) {
+    use std::fmt::Write;
+    for (i, v) in row.iter().enumerate() {
+        if i > 0 {
+            buf.push('\t');
+        }
+        match v {
+            Value::Text(None) | Value::Int(None) | Value::Float(None) => buf.push_str("\\N"),
+            Value::Int(Some(n)) => {
+                let _ = write!(buf, "{n}");
+            }
+            Value::Float(Some(f)) => {
+                let _ = write!(buf, "{f}");
+            }
+            Value::Text(Some(s)) => {
+                for ch in s.chars() {
+                    match ch {
+                        '\\' => buf.push_str("\\\\"),
+                        '\t' => buf.push_str("\\t"),
+                        '\n' => buf.push_str("\\n"),
+                        '\r' => buf.push_str("\\r"),
+                        c => buf.push(c),
+                    }
+                }
+            }
+        }
+    }
+    buf.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_lines_escape_what_copy_reads_specially() {
+        let mut b = String::new();
+        copy_line(
+            &mut b,
+            &[
+                Value::from("a\tb\\c\nd\re"),
+                Value::Int(None),
+                Value::from(7),
+                Value::from(1.5),
+            ],
+        );
+        assert_eq!(b, "a\\tb\\\\c\\nd\\re\t\\N\t7\t1.5\n");
+    }
+}
