@@ -332,9 +332,15 @@ pub async fn import_register(
 /// the calendar file by hand); prints how many children.
 pub async fn refresh(db: &Db) -> anyhow::Result<ExitCode> {
     let cals = calendars::all(db).await?;
-    let mut tx = db.begin().await?;
-    let n = facts::refresh_all(&mut tx, &cals).await?;
-    tx.commit().await?;
+    let mut bulk = db.bulk().await?;
+    let n = facts::rebuild_bulk(&mut bulk, &cals, &mut |done, total| {
+        eprint!("\rre-deriving valid doses: person ids {done}/{total}");
+        if done == total {
+            eprintln!();
+        }
+    })
+    .await?;
+    bulk.commit().await?;
     println!("re-derived the valid doses of {n} children");
     Ok(ExitCode::SUCCESS)
 }

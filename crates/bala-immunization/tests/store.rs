@@ -441,6 +441,34 @@ async fn journey(backend: Backend) {
         counters,
         "a rebuild gives the same counters"
     );
+    // So do the bulk paths (ADR 0013): a full rebuild, and re-deriving every
+    // child with doses as an import does.
+    let mut bulk = db.bulk().await.unwrap();
+    bala_immunization::store::facts::rebuild_bulk(&mut bulk, &cals, &mut |_, _| {})
+        .await
+        .unwrap();
+    bulk.commit().await.unwrap();
+    assert_eq!(
+        recount().await.0,
+        counters,
+        "a bulk rebuild gives the same counters"
+    );
+    let everyone: Vec<i64> =
+        bala_store::sqlx::query_scalar("SELECT DISTINCT person_id FROM imm_doses")
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+    let mut bulk = db.bulk().await.unwrap();
+    bala_immunization::store::facts::refresh_people_bulk(&mut bulk, &cals, &everyone)
+        .await
+        .unwrap();
+    bulk.commit().await.unwrap();
+    let (after, from_facts) = recount().await;
+    assert_eq!(
+        after, counters,
+        "re-deriving children in bulk moves no counter"
+    );
+    assert_eq!(after, from_facts);
 
     // The child moves to another district: after the refresh the counts move with it.
     bala_store::sqlx::query("UPDATE people SET area_code = '751210000' WHERE id = $1")

@@ -49,6 +49,23 @@ impl From<f64> for Value {
     }
 }
 
+impl Value {
+    /// The integer, if this is a non-null integer.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Value::Int(v) => *v,
+            _ => None,
+        }
+    }
+    /// The text, if this is non-null text.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(v) => v.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     text: String,

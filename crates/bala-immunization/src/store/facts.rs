@@ -12,7 +12,7 @@ use crate::forecast::{self, AdminFlag, Administration, ChildRecord, Contraindica
 use crate::span::Span;
 use bala_core::{parse_date, Date, Sex};
 use bala_store::sqlx::{self, AnyConnection, Row};
-use bala_store::{query::Value, Sql};
+use bala_store::{query::Value, Bulk, Sql, StoreError};
 use std::collections::HashMap;
 
 /// Label of the derived fact "HepB dose within 24 hours of birth".
@@ -220,28 +220,40 @@ fn add(d: &mut Deltas, f: &Fact, sign: i64) {
     }
 }
 
+/// Moves one counter by a delta, creating it at zero first.
+const COUNT_DELTA: &str =
+    "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (kind, year, area_code, label) DO UPDATE SET n = imm_counts.n + excluded.n,
+        by_12m = imm_counts.by_12m + excluded.by_12m, by_24m = imm_counts.by_24m + excluded.by_24m,
+        timely = imm_counts.timely + excluded.timely";
+
+/// Rebuilds every counter from the facts.
+const COUNT_REBUILD: [&str; 2] = [
+    "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
+     SELECT 'cohort', area_code, birth_year, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
+     FROM imm_valid_doses GROUP BY area_code, birth_year, label",
+    "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
+     SELECT 'period', area_code, given_year, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
+     FROM imm_valid_doses GROUP BY area_code, given_year, label",
+];
+
 async fn apply(conn: &mut AnyConnection, deltas: Deltas) -> Result<(), sqlx::Error> {
     for ((kind, area, year, label), v) in deltas {
         if v == [0; 4] {
             continue;
         }
-        sqlx::query(
-            "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (kind, year, area_code, label) DO UPDATE SET n = imm_counts.n + excluded.n,
-                by_12m = imm_counts.by_12m + excluded.by_12m, by_24m = imm_counts.by_24m + excluded.by_24m,
-                timely = imm_counts.timely + excluded.timely",
-        )
-        .bind(kind)
-        .bind(area)
-        .bind(year)
-        .bind(label)
-        .bind(v[0])
-        .bind(v[1])
-        .bind(v[2])
-        .bind(v[3])
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(COUNT_DELTA)
+            .bind(kind)
+            .bind(area)
+            .bind(year)
+            .bind(label)
+            .bind(v[0])
+            .bind(v[1])
+            .bind(v[2])
+            .bind(v[3])
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -350,6 +362,38 @@ pub async fn refresh_child(
     apply(conn, deltas).await
 }
 
+/// The facts of the children in `people` from their doses, which come sorted
+/// by person (pure). Children not in `people` (merged away, or outside the
+/// slice) count for nothing. Returns the facts and how many children had doses.
+fn derive(
+    calendar: &Calendar,
+    on: Date,
+    people: &HashMap<i64, (Date, String)>,
+    doses: &[(i64, Administration)],
+) -> (Vec<(i64, Fact)>, usize) {
+    let mut facts = Vec::new();
+    let mut children = 0;
+    for group in doses.chunk_by(|a, b| a.0 == b.0) {
+        let person = group[0].0;
+        let Some((birth, area)) = people.get(&person) else {
+            continue;
+        };
+        children += 1;
+        let admins: Vec<Administration> = group.iter().map(|(_, a)| a.clone()).collect();
+        for dose in valid_doses_of(calendar, *birth, &admins, on) {
+            facts.push((
+                person,
+                Fact {
+                    dose,
+                    area_code: area.clone(),
+                    birth_year: birth.year() as i64,
+                },
+            ));
+        }
+    }
+    (facts, children)
+}
+
 /// Re-derives every child's valid doses and rebuilds the counters (after a
 /// calendar edit, a restore, or the synthetic-data generator). Works through
 /// the register in slices of person ids, so memory stays bounded at national
@@ -397,49 +441,255 @@ pub async fn refresh_all(
         .bind(hi)
         .fetch_all(&mut *conn)
         .await?;
-        let mut facts: Vec<(i64, Fact)> = Vec::new();
-        let mut i = 0;
-        while i < rows.len() {
-            let person: i64 = rows[i].try_get("person_id")?;
-            let mut admins = Vec::new();
-            while i < rows.len() && rows[i].try_get::<i64, _>("person_id")? == person {
-                let r = &rows[i];
-                i += 1;
-                let Some(date) = date_of(r.try_get("given_on")?) else {
-                    continue;
-                };
-                let mut a = Administration::new(date, r.try_get::<String, _>("product")?);
-                a.id = Some(r.try_get::<i64, _>("id")?.to_string());
-                a.lot_expiry = date_of(r.try_get("lot_expiry")?);
-                a.flags = flags_from_text(&r.try_get::<String, _>("flags")?);
-                admins.push(a);
-            }
-            let Some((birth, area)) = people.get(&person) else {
+        let mut admins = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(date) = date_of(r.try_get("given_on")?) else {
                 continue;
             };
-            children += 1;
-            for dose in valid_doses_of(calendar, *birth, &admins, on) {
-                facts.push((
-                    person,
-                    Fact {
-                        dose,
-                        area_code: area.clone(),
-                        birth_year: birth.year() as i64,
-                    },
-                ));
-            }
+            let mut a = Administration::new(date, r.try_get::<String, _>("product")?);
+            a.id = Some(r.try_get::<i64, _>("id")?.to_string());
+            a.lot_expiry = date_of(r.try_get("lot_expiry")?);
+            a.flags = flags_from_text(&r.try_get::<String, _>("flags")?);
+            admins.push((r.try_get::<i64, _>("person_id")?, a));
         }
+        let (facts, n) = derive(calendar, on, &people, &admins);
+        children += n;
         insert_facts(conn, &facts).await?;
         lo = hi;
     }
-    for (kind, year) in [("cohort", "birth_year"), ("period", "given_year")] {
-        sqlx::query(&format!(
-            "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
-             SELECT '{kind}', area_code, {year}, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
-             FROM imm_valid_doses GROUP BY area_code, {year}, label"
+    for sql in COUNT_REBUILD {
+        sqlx::query(sql).execute(&mut *conn).await?;
+    }
+    Ok(children)
+}
+
+// ---- Bulk sessions (ADR 0013): the same derivation over a `Bulk` transaction,
+// for imports, the synthetic generator and `bala immunization refresh`.
+
+const FACT_COLS: [&str; 9] = [
+    "person_id",
+    "label",
+    "area_code",
+    "birth_year",
+    "given_on",
+    "given_year",
+    "by_12m",
+    "by_24m",
+    "timely",
+];
+
+fn fact_row(person: i64, f: &Fact) -> Vec<Value> {
+    vec![
+        Value::from(person),
+        Value::from(f.dose.label.as_str()),
+        Value::from(f.area_code.as_str()),
+        Value::from(f.birth_year),
+        Value::from(iso(f.dose.given_on)),
+        Value::from(f.dose.given_on.year() as i64),
+        Value::from(f.dose.by_12m as i64),
+        Value::from(f.dose.by_24m as i64),
+        Value::from(f.dose.timely as i64),
+    ]
+}
+
+fn text(v: &Value) -> String {
+    v.text().unwrap_or_default().to_string()
+}
+
+fn ids_in(select: &str, ids: &[i64], tail: &str) -> Sql {
+    let mut sql = Sql::new(select);
+    sql.push(" IN (")
+        .push_list(ids.iter().copied())
+        .push(")")
+        .push(tail);
+    sql
+}
+
+/// Birth date and area of the unmerged people among `ids`.
+async fn people_of(
+    bulk: &mut Bulk,
+    ids: &[i64],
+) -> Result<HashMap<i64, (Date, String)>, StoreError> {
+    let rows = bulk
+        .fetch(&ids_in(
+            "SELECT id, birth_date, area_code FROM people WHERE merged_into IS NULL AND id",
+            ids,
+            "",
         ))
-        .execute(&mut *conn)
         .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let birth = parse_date(r[1].text()?).ok()?;
+            Some((r[0].int()?, (birth, text(&r[2]))))
+        })
+        .collect())
+}
+
+/// The recorded doses of `sql`'s people as (person, administration), sorted by person.
+async fn doses_of(bulk: &mut Bulk, sql: &Sql) -> Result<Vec<(i64, Administration)>, StoreError> {
+    let rows = bulk.fetch(sql).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (Some(person), Some(date)) = (r[0].int(), r[2].text().and_then(|d| parse_date(d).ok()))
+        else {
+            continue;
+        };
+        let mut a = Administration::new(date, text(&r[3]));
+        a.id = r[1].int().map(|id| id.to_string());
+        a.lot_expiry = r[4].text().and_then(|d| parse_date(d).ok());
+        a.flags = flags_from_text(r[5].text().unwrap_or_default());
+        out.push((person, a));
+    }
+    Ok(out)
+}
+
+const DOSE_SELECT: &str =
+    "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses WHERE status = 'recorded' AND person_id";
+
+/// Re-derives the facts of `ids` and moves the counters by the difference,
+/// inside a bulk session (after a bulk load of their doses). Returns how many
+/// of them have doses.
+pub async fn refresh_people_bulk(
+    bulk: &mut Bulk,
+    calendars: &[Calendar],
+    ids: &[i64],
+) -> Result<usize, StoreError> {
+    let on = today();
+    let calendar = in_force(calendars, on);
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut deltas = Deltas::new();
+    let mut children = 0;
+    for chunk in ids.chunks(500) {
+        let old = bulk
+            .fetch(&ids_in(
+                "SELECT label, area_code, birth_year, given_on, by_12m, by_24m, timely FROM imm_valid_doses WHERE person_id",
+                chunk,
+                "",
+            ))
+            .await?;
+        for r in &old {
+            let Some(given_on) = r[3].text().and_then(|d| parse_date(d).ok()) else {
+                continue;
+            };
+            let fact = Fact {
+                dose: ValidDose {
+                    label: text(&r[0]),
+                    given_on,
+                    by_12m: r[4].int() == Some(1),
+                    by_24m: r[5].int() == Some(1),
+                    timely: r[6].int() == Some(1),
+                },
+                area_code: text(&r[1]),
+                birth_year: r[2].int().unwrap_or_default(),
+            };
+            add(&mut deltas, &fact, -1);
+        }
+        bulk.execute(&ids_in(
+            "DELETE FROM imm_valid_doses WHERE person_id",
+            chunk,
+            "",
+        ))
+        .await?;
+        let people = people_of(bulk, chunk).await?;
+        let doses = doses_of(
+            bulk,
+            &ids_in(DOSE_SELECT, chunk, " ORDER BY person_id, given_on, id"),
+        )
+        .await?;
+        let (facts, n) = derive(calendar, on, &people, &doses);
+        children += n;
+        for (_, f) in &facts {
+            add(&mut deltas, f, 1);
+        }
+        bulk.insert(
+            "imm_valid_doses",
+            &FACT_COLS,
+            facts.iter().map(|(p, f)| fact_row(*p, f)).collect(),
+        )
+        .await?;
+    }
+    for ((kind, area, year, label), v) in deltas {
+        if v == [0; 4] {
+            continue;
+        }
+        let mut sql = Sql::new(COUNT_DELTA);
+        for a in [
+            Value::from(kind),
+            Value::from(area),
+            Value::from(year),
+            Value::from(label),
+        ] {
+            sql.arg(a);
+        }
+        for n in v {
+            sql.arg(n);
+        }
+        bulk.execute(&sql).await?;
+    }
+    Ok(children)
+}
+
+/// Re-derives every child's facts and rebuilds the counters inside a bulk
+/// session, in slices of person ids so memory stays bounded at national
+/// scale. `progress(done, total)` gets person ids. Returns the children with doses.
+pub async fn rebuild_bulk(
+    bulk: &mut Bulk,
+    calendars: &[Calendar],
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<usize, StoreError> {
+    const SLICE: i64 = 20_000;
+    bulk.execute(&Sql::new("DELETE FROM imm_valid_doses"))
+        .await?;
+    bulk.execute(&Sql::new("DELETE FROM imm_counts")).await?;
+    let max = bulk
+        .fetch(&Sql::new("SELECT MAX(person_id) FROM imm_doses"))
+        .await?
+        .first()
+        .and_then(|r| r[0].int())
+        .unwrap_or(-1);
+    let on = today();
+    let calendar = in_force(calendars, on);
+    let mut children = 0;
+    let mut lo = 0;
+    while lo <= max {
+        let hi = lo + SLICE;
+        let mut people_sql = Sql::new(
+            "SELECT id, birth_date, area_code FROM people WHERE merged_into IS NULL AND id >= ",
+        );
+        people_sql.push_arg(lo).push(" AND id < ").push_arg(hi);
+        let people: HashMap<i64, (Date, String)> = bulk
+            .fetch(&people_sql)
+            .await?
+            .iter()
+            .filter_map(|r| {
+                let birth = parse_date(r[1].text()?).ok()?;
+                Some((r[0].int()?, (birth, text(&r[2]))))
+            })
+            .collect();
+        let mut doses_sql = Sql::new(DOSE_SELECT);
+        doses_sql
+            .push(" >= ")
+            .push_arg(lo)
+            .push(" AND person_id < ")
+            .push_arg(hi)
+            .push(" ORDER BY person_id, given_on, id");
+        let doses = doses_of(bulk, &doses_sql).await?;
+        let (facts, n) = derive(calendar, on, &people, &doses);
+        children += n;
+        bulk.insert(
+            "imm_valid_doses",
+            &FACT_COLS,
+            facts.iter().map(|(p, f)| fact_row(*p, f)).collect(),
+        )
+        .await?;
+        lo = hi;
+        progress(lo.min(max + 1) as usize, (max + 1) as usize);
+    }
+    for sql in COUNT_REBUILD {
+        bulk.execute(&Sql::new(sql)).await?;
     }
     Ok(children)
 }
