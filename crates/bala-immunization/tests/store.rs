@@ -245,11 +245,11 @@ async fn journey(backend: Backend) {
         iso(younger_birth),
     );
     let table = import::read(csv.as_bytes(), &import::DOSE_COLUMNS).unwrap();
-    let mut ticks = 0;
-    let dry = import::doses(db, ctx, &table, "csv", true, &mut |_, _| ticks += 1)
+    let mut last = (0, 0);
+    let dry = import::doses(db, ctx, &table, "csv", true, &mut |d, t| last = (d, t))
         .await
         .unwrap();
-    assert_eq!(ticks, 4, "progress for every row");
+    assert_eq!(last, (4, 4), "progress reaches every row");
     assert_eq!((dry.imported, dry.unchanged, dry.rejected), (2, 0, 3));
     assert!(dry
         .outcomes
@@ -268,7 +268,32 @@ async fn journey(backend: Backend) {
         .await
         .unwrap();
     assert_eq!((again.imported, again.unchanged), (0, 2));
-    assert_eq!(card::dose_rows(db, younger).await.unwrap().len(), 2);
+    // The same dose twice in one file is written once; the import is audited
+    // per child, in the transaction that wrote the doses.
+    let twice = format!(
+        "person_id,product,given_on,external_id\n{younger},OPV,{d},x1\n{younger},OPV,{d},x1\n",
+        d = iso(younger_birth + Duration::days(62)),
+    );
+    let t2 = import::read(twice.as_bytes(), &import::DOSE_COLUMNS).unwrap();
+    let r = import::doses(db, ctx, &t2, "csv", false, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((r.imported, r.unchanged), (1, 1), "{:?}", r.outcomes);
+    assert!(r.outcomes[1].message.contains("line 2"), "{:?}", r.outcomes);
+    let audited: i64 = bala_store::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'immunization.dose.import' AND record_id = $1",
+    )
+    .bind(younger.to_string())
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(audited, 2, "one entry per child and import that wrote");
+    assert!(bala_store::audit::verify(db)
+        .await
+        .unwrap()
+        .problems
+        .is_empty());
+    assert_eq!(card::dose_rows(db, younger).await.unwrap().len(), 3);
     let younger_cov = cohort(db, younger_birth.year()).await;
     assert_eq!(younger_cov.dose("BCG").unwrap().vaccinated, 1);
     assert_eq!(younger_cov.dose("DTP1").unwrap().vaccinated, 1);

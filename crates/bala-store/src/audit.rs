@@ -148,6 +148,80 @@ pub async fn append(conn: &mut AnyConnection, new: &NewEntry) -> Result<i64, Sto
     Ok(e.seq)
 }
 
+/// Appends entries inside a bulk session (ADR 0013), so they are committed
+/// with the rows they describe: the head moves once by their number, the chain
+/// is hashed here, and the rows go in through the session's fast path.
+pub async fn append_bulk(bulk: &mut crate::Bulk, entries: &[NewEntry]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut bump = crate::Sql::new("UPDATE audit_head SET seq = seq + ");
+    bump.push_arg(entries.len() as i64)
+        .push(" WHERE id = 1 RETURNING seq, hash");
+    let head = bulk.fetch(&bump).await?;
+    let (Some(last), Some(hash)) = (
+        head.first().and_then(|r| r[0].int()),
+        head.first().and_then(|r| r[1].text().map(str::to_string)),
+    ) else {
+        return Err(StoreError::Other("the audit head row is missing".into()));
+    };
+    let at = crate::time_fmt::now();
+    let mut prev = hash;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (i, new) in entries.iter().enumerate() {
+        let mut e = Entry {
+            seq: last - entries.len() as i64 + 1 + i as i64,
+            at: at.clone(),
+            actor_id: new.actor_id,
+            actor: new.actor.clone(),
+            action: new.action.clone(),
+            record_type: new.record_type.clone(),
+            record_id: new.record_id.clone(),
+            ip: new.ip.clone(),
+            details: new.details.to_string(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        prev = e.hash.clone();
+        rows.push(vec![
+            crate::Value::from(e.seq),
+            crate::Value::from(e.at),
+            crate::Value::Int(e.actor_id),
+            crate::Value::from(e.actor),
+            crate::Value::from(e.action),
+            crate::Value::from(e.record_type),
+            crate::Value::Text(e.record_id),
+            crate::Value::Text(e.ip),
+            crate::Value::from(e.details),
+            crate::Value::from(e.prev_hash),
+            crate::Value::from(e.hash),
+        ]);
+    }
+    bulk.insert(
+        "audit_log",
+        &[
+            "seq",
+            "at",
+            "actor_id",
+            "actor",
+            "action",
+            "record_type",
+            "record_id",
+            "ip",
+            "details",
+            "prev_hash",
+            "hash",
+        ],
+        rows,
+    )
+    .await?;
+    let mut set = crate::Sql::new("UPDATE audit_head SET hash = ");
+    set.push_arg(prev).push(" WHERE id = 1");
+    bulk.execute(&set).await?;
+    Ok(())
+}
+
 /// Appends entries in their own transaction (for reads, which change nothing else).
 pub async fn record(db: &Db, entries: &[NewEntry]) -> Result<(), StoreError> {
     let mut tx: Tx = db.begin().await?;

@@ -230,6 +230,22 @@ async fn bulk_sessions(backend: Backend) {
         .unwrap()
         .get(0);
     assert_eq!(n, 1_990);
+    // Audit entries appended in a session chain on from the head and verify.
+    audit::record(db, &[NewEntry::new("before", "t", None)])
+        .await
+        .unwrap();
+    let mut b = db.bulk().await.unwrap();
+    let entries: Vec<NewEntry> = (0..3)
+        .map(|i| NewEntry::new("bulk.write", "t", Some(i.to_string())))
+        .collect();
+    audit::append_bulk(&mut b, &entries).await.unwrap();
+    b.commit().await.unwrap();
+    audit::record(db, &[NewEntry::new("after", "t", None)])
+        .await
+        .unwrap();
+    let report = audit::verify(db).await.unwrap();
+    assert_eq!(report.entries, 5);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
     // The ordinary write path works again once the session is gone.
     let mut tx = db.begin().await.unwrap();
     bala_store::sqlx::query("DELETE FROM bulk_t WHERE k = 0")

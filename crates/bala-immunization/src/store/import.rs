@@ -9,12 +9,13 @@
 use super::{calendars, doses, facts, Error};
 use crate::table::{self, Table};
 use bala_core::{FieldError, ValidationErrors};
-use bala_registry::people::{self, fetch_in_scope, CreateOutcome, Ctx};
+use bala_registry::people::{self, CreateOutcome, Ctx};
 use bala_registry::person::PersonInput;
 use bala_store::audit::{self, NewEntry};
-use bala_store::sqlx::{self, Row};
-use bala_store::{Db, Sql};
+use bala_store::sqlx::Row;
+use bala_store::{time_fmt, Bulk, Db, Sql, Value};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 /// What became of one row.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -125,51 +126,94 @@ pub fn read(bytes: &[u8], columns: &[&str]) -> Result<Table, ValidationErrors> {
     Ok(t)
 }
 
-async fn person_for(
-    db: &Db,
-    ctx: Ctx<'_>,
-    iin: &str,
-    id: &str,
-) -> Result<Result<people::Person, FieldError>, Error> {
-    let id = if !iin.is_empty() {
-        match sqlx::query("SELECT id FROM people WHERE iin = $1 AND merged_into IS NULL")
-            .bind(iin)
-            .fetch_optional(db.reader())
-            .await?
-        {
-            Some(r) => r.try_get::<i64, _>(0)?,
-            None => {
-                return Ok(Err(FieldError::new(
-                    "iin",
-                    "err-person-unknown",
-                    format!("no child with IIN {iin} in your areas"),
-                )))
-            }
-        }
-    } else {
-        match id.parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => {
-                return Ok(Err(FieldError::new(
-                    "iin",
-                    "err-required",
-                    "give the child's iin or person_id",
-                )))
-            }
-        }
-    };
-    match fetch_in_scope(db, ctx.scope, id).await {
-        Ok(p) => Ok(Ok(p)),
-        Err(Error::NotFound) => Ok(Err(FieldError::new(
-            "person_id",
-            "err-person-unknown",
-            "no such child in your areas",
-        ))),
-        Err(e) => Err(e),
-    }
+/// A child as the dose importer needs it.
+struct Child {
+    id: i64,
+    birth: Option<bala_core::Date>,
 }
 
-/// Imports doses; `progress(done, total)` is called after each row.
+/// The unmerged children in the caller's scope whose `column` (iin or id) is
+/// one of `keys`, read inside the import's own transaction.
+async fn children_by(
+    bulk: &mut Bulk,
+    scope: &[bala_core::AreaCode],
+    column: &str,
+    keys: Vec<Value>,
+) -> Result<HashMap<String, Child>, Error> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let mut sql =
+            Sql::new("SELECT id, iin, birth_date FROM people WHERE merged_into IS NULL AND ");
+        sql.push(column)
+            .push(" IN (")
+            .push_list(chunk.iter().cloned())
+            .push(") AND ");
+        bala_registry::scope::push_area_within(&mut sql, "area_code", scope);
+        for r in bulk.fetch(&sql).await? {
+            let Some(id) = r[0].int() else { continue };
+            let key = if column == "iin" {
+                r[1].text().unwrap_or_default().to_string()
+            } else {
+                id.to_string()
+            };
+            let birth = r[2].text().and_then(|d| bala_core::parse_date(d).ok());
+            out.insert(key, Child { id, birth });
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `ext` are recorded already, and for whom.
+async fn recorded_external_ids(
+    bulk: &mut Bulk,
+    ext: Vec<Value>,
+) -> Result<HashMap<String, i64>, Error> {
+    let mut out = HashMap::new();
+    for chunk in ext.chunks(500) {
+        let mut sql =
+            Sql::new("SELECT external_id, person_id FROM imm_doses WHERE external_id IN (");
+        sql.push_list(chunk.iter().cloned()).push(")");
+        for r in bulk.fetch(&sql).await? {
+            if let (Some(e), Some(p)) = (r[0].text(), r[1].int()) {
+                out.insert(e.to_string(), p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+const DOSE_COLS: [&str; 14] = [
+    "person_id",
+    "given_on",
+    "product",
+    "facility",
+    "lot",
+    "lot_expiry",
+    "flags",
+    "historical",
+    "area_code",
+    "source",
+    "external_id",
+    "created_at",
+    "created_by",
+    "status",
+];
+
+/// A row that passed every check, waiting to be written.
+struct Accepted {
+    line: usize,
+    person: i64,
+    dose: doses::ValidInput,
+    ext: String,
+}
+
+/// Imports doses in one transaction (ADR 0013): every row is checked first —
+/// the child (by IIN or person id, in the caller's areas), the dose against the
+/// calendar, the external id against what is recorded and against earlier rows
+/// of the file — then the accepted rows, the re-derived facts of their children
+/// and one audit entry per child are written and committed together. A failure
+/// while writing leaves nothing behind. `progress(done, total)` counts rows,
+/// once while checking and once while writing.
 pub async fn doses(
     db: &Db,
     ctx: Ctx<'_>,
@@ -185,16 +229,77 @@ pub async fn doses(
         rows: file.rows.len(),
         ..Default::default()
     };
+    let total = file.rows.len();
+    let cell = |row: &Vec<String>, c: &str| file.get(row, c).trim().to_string();
+    let mut bulk = db.bulk().await?;
+    let iins: HashSet<String> = file
+        .rows
+        .iter()
+        .map(|r| cell(r, "iin"))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let ids: HashSet<i64> = file
+        .rows
+        .iter()
+        .filter(|r| cell(r, "iin").is_empty())
+        .filter_map(|r| cell(r, "person_id").parse().ok())
+        .collect();
+    let by_iin = children_by(
+        &mut bulk,
+        ctx.scope,
+        "iin",
+        iins.into_iter().map(Value::from).collect(),
+    )
+    .await?;
+    let by_id = children_by(
+        &mut bulk,
+        ctx.scope,
+        "id",
+        ids.into_iter().map(Value::from).collect(),
+    )
+    .await?;
+
+    let mut accepted: Vec<Accepted> = Vec::new();
     for (i, row) in file.rows.iter().enumerate() {
         let line = i + 2;
-        let get = |c: &str| file.get(row, c).trim().to_string();
-        progress(i + 1, file.rows.len());
-        let person = match person_for(db, ctx, &get("iin"), &get("person_id")).await? {
-            Ok(p) => p,
-            Err(f) => {
-                report.push(line, "rejected", &f.field, f.detail);
-                continue;
+        let get = |c: &str| cell(row, c);
+        if i % 1000 == 0 {
+            progress(i, total);
+        }
+        let (iin, pid) = (get("iin"), get("person_id"));
+        let child = if !iin.is_empty() {
+            match by_iin.get(&iin) {
+                Some(c) => c,
+                None => {
+                    report.push(
+                        line,
+                        "rejected",
+                        "iin",
+                        format!("no child with IIN {iin} in your areas"),
+                    );
+                    continue;
+                }
             }
+        } else if pid.parse::<i64>().is_err() {
+            report.push(line, "rejected", "iin", "give the child's iin or person_id");
+            continue;
+        } else {
+            match by_id.get(&pid) {
+                Some(c) => c,
+                None => {
+                    report.push(line, "rejected", "person_id", "no such child in your areas");
+                    continue;
+                }
+            }
+        };
+        let Some(birth) = child.birth else {
+            report.push(
+                line,
+                "rejected",
+                "person_id",
+                "the child's birth date is not recorded",
+            );
+            continue;
         };
         let input = doses::DoseInput {
             product: get("product"),
@@ -210,8 +315,7 @@ pub async fn doses(
                 .collect(),
             ..Default::default()
         };
-        let birth = doses::birth_of(&person)?;
-        let valid = match doses::check(cal, birth, &input) {
+        let dose = match doses::check(cal, birth, &input) {
             Ok(v) => v,
             Err(e) => {
                 report.reject_all(line, &e);
@@ -221,78 +325,159 @@ pub async fn doses(
         let ext = match get("external_id") {
             s if s.is_empty() => format!(
                 "{source}:{}:{}:{}",
-                person.id,
-                valid.product,
-                super::iso(valid.given_on)
+                child.id,
+                dose.product,
+                super::iso(dose.given_on)
             ),
             s => s,
         };
-        let exists = sqlx::query("SELECT person_id FROM imm_doses WHERE external_id = $1")
-            .bind(&ext)
-            .fetch_optional(db.reader())
-            .await?;
-        match exists {
-            Some(r) if r.try_get::<i64, _>(0)? == person.id => {
-                report.push(
-                    line,
-                    "unchanged",
-                    "external_id",
-                    format!("dose {ext} is already recorded"),
-                );
-                continue;
+        accepted.push(Accepted {
+            line,
+            person: child.id,
+            dose,
+            ext,
+        });
+    }
+    progress(total, total);
+
+    // External ids: recorded before, or earlier in this file.
+    let known = recorded_external_ids(
+        &mut bulk,
+        accepted
+            .iter()
+            .map(|a| Value::from(a.ext.as_str()))
+            .collect(),
+    )
+    .await?;
+    let mut in_file: HashMap<String, (i64, usize)> = HashMap::new();
+    let mut to_write: Vec<Accepted> = Vec::new();
+    for a in accepted {
+        let owner = known
+            .get(&a.ext)
+            .copied()
+            .or_else(|| in_file.get(&a.ext).map(|(p, _)| *p));
+        match owner {
+            Some(p) if p == a.person => {
+                let msg = match in_file.get(&a.ext) {
+                    Some((_, first)) if !known.contains_key(&a.ext) => {
+                        format!("dose {} is on line {first} of this file already", a.ext)
+                    }
+                    _ => format!("dose {} is already recorded", a.ext),
+                };
+                report.push(a.line, "unchanged", "external_id", msg);
             }
-            Some(_) => {
-                report.push(
-                    line,
-                    "rejected",
-                    "external_id",
-                    format!("dose {ext} was imported for another child"),
-                );
-                continue;
+            Some(_) => report.push(
+                a.line,
+                "rejected",
+                "external_id",
+                format!("dose {} was imported for another child", a.ext),
+            ),
+            None => {
+                in_file.insert(a.ext.clone(), (a.person, a.line));
+                to_write.push(a);
             }
-            None => {}
         }
-        if dry_run {
+    }
+    if dry_run {
+        for a in &to_write {
             report.push(
-                line,
+                a.line,
                 "imported",
                 "",
                 format!(
                     "would record {} on {} for person {}",
-                    valid.product,
-                    super::iso(valid.given_on),
-                    person.id
+                    a.dose.product,
+                    super::iso(a.dose.given_on),
+                    a.person
                 ),
             );
-            continue;
         }
-        let from = doses::Provenance {
-            source: source.into(),
-            external_id: Some(ext),
-        };
-        let mut tx = db.begin().await?;
-        match doses::insert(&mut tx, ctx, &person, &valid, &from).await {
-            Ok(doses::Recorded::New(id)) => {
-                facts::refresh_child(&mut tx, &cals, person.id).await?;
-                audit::append(
-                    &mut tx,
-                    &NewEntry::by(ctx.actor, "immunization.dose.import", "person", person.id)
-                        .with_details(
-                            serde_json::json!({ "dose": id, "source": source, "row": line }),
-                        ),
-                )
-                .await?;
-                tx.commit().await?;
-                report.push(line, "imported", "", format!("dose {id}"));
-            }
-            Ok(doses::Recorded::AlreadyPresent(_)) => {
-                report.push(line, "unchanged", "external_id", "already recorded")
-            }
-            Err(Error::Validation(e)) => report.reject_all(line, &e),
-            Err(e) => return Err(e),
-        }
+        report.outcomes.sort_by_key(|o| o.row);
+        return Ok(report);
     }
+    write_doses(&mut bulk, ctx, &cals, source, &to_write, progress).await?;
+    bulk.commit().await?;
+    for a in &to_write {
+        report.push(
+            a.line,
+            "imported",
+            "",
+            format!("{} on {}", a.dose.product, super::iso(a.dose.given_on)),
+        );
+    }
+    report.outcomes.sort_by_key(|o| o.row);
     Ok(report)
+}
+
+/// Writes the accepted doses, re-derives their children's facts and audits one
+/// entry per child, all in the import's transaction.
+async fn write_doses(
+    bulk: &mut Bulk,
+    ctx: Ctx<'_>,
+    cals: &[crate::calendar::Calendar],
+    source: &str,
+    rows: &[Accepted],
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<(), Error> {
+    let areas: HashMap<i64, String> = {
+        let ids: HashSet<i64> = rows.iter().map(|a| a.person).collect();
+        let ids: Vec<i64> = ids.into_iter().collect();
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new("SELECT id, area_code FROM people WHERE id IN (");
+            sql.push_list(chunk.iter().copied()).push(")");
+            for r in bulk.fetch(&sql).await? {
+                if let (Some(id), Some(a)) = (r[0].int(), r[1].text()) {
+                    out.insert(id, a.to_string());
+                }
+            }
+        }
+        out
+    };
+    let now = time_fmt::now();
+    const PIECE: usize = 50_000;
+    for (k, piece) in rows.chunks(PIECE).enumerate() {
+        let values = piece
+            .iter()
+            .map(|a| {
+                vec![
+                    Value::from(a.person),
+                    Value::from(super::iso(a.dose.given_on)),
+                    Value::from(a.dose.product.as_str()),
+                    Value::Text(a.dose.facility.clone()),
+                    Value::Text(a.dose.lot.clone()),
+                    Value::Text(a.dose.lot_expiry.map(super::iso)),
+                    Value::from(facts::flags_to_text(&a.dose.flags)),
+                    Value::from(1i64),
+                    Value::Text(areas.get(&a.person).cloned()),
+                    Value::from(source),
+                    Value::from(a.ext.as_str()),
+                    Value::from(now.as_str()),
+                    Value::from(ctx.actor.name.as_str()),
+                    Value::from("recorded"),
+                ]
+            })
+            .collect();
+        bulk.insert("imm_doses", &DOSE_COLS, values).await?;
+        progress((k * PIECE + piece.len()).min(rows.len()), rows.len());
+    }
+    let mut per_child: HashMap<i64, Vec<usize>> = HashMap::new();
+    for a in rows {
+        per_child.entry(a.person).or_default().push(a.line);
+    }
+    let ids: Vec<i64> = per_child.keys().copied().collect();
+    facts::refresh_people_bulk(bulk, cals, &ids).await?;
+    let mut entries: Vec<NewEntry> = per_child
+        .into_iter()
+        .map(|(person, lines)| {
+            NewEntry::by(ctx.actor, "immunization.dose.import", "person", person).with_details(
+                serde_json::json!({ "source": source, "doses": lines.len(), "rows": lines }),
+            )
+        })
+        .collect();
+    entries.sort_by(|a, b| a.record_id.cmp(&b.record_id));
+    audit::append_bulk(bulk, &entries).await?;
+    Ok(())
 }
 
 /// Imports people (children and caregivers).
