@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "fhir_codes",
         sql: include_str!("../migrations/3002_fhir_codes.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3003,
+        name: "coverage_version",
+        sql: include_str!("../migrations/3003_coverage_version.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

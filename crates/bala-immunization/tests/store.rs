@@ -709,3 +709,106 @@ fn latest_birth_aged_matches_the_engine() {
         );
     }
 }
+
+/// Coverage answers are cached per coverage version (ADR 0014): a repeat gives
+/// the same answer as a fresh computation, and a change by any path — the
+/// register, raw SQL on the counters, official populations — is seen at once.
+async fn coverage_cache(backend: Backend) {
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let birth = today() - Duration::days(400);
+    let year = birth.year();
+    let a = child(db, ctx, "Әлихан", birth).await;
+    doses::record(
+        db,
+        ctx,
+        a,
+        &dose("HEXA", birth + Duration::days(61)),
+        &doses::Provenance::of("ui"),
+    )
+    .await
+    .unwrap();
+    let json = |r: &coverage::Report| serde_json::to_value(r).unwrap();
+    let ask = || coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, today());
+    let first = ask().await.unwrap();
+    let fresh_ = coverage::compute(db, DISTRICT, year, coverage::Basis::Cohort, today())
+        .await
+        .unwrap();
+    assert_eq!(json(&first), json(&fresh_));
+    assert_eq!(
+        json(&ask().await.unwrap()),
+        json(&first),
+        "a repeat answers the same"
+    );
+    assert_eq!(first.area.registered, 1);
+
+    // The register: a new child of the cohort moves the denominator.
+    child(db, ctx, "Айару", birth).await;
+    assert_eq!(ask().await.unwrap().area.registered, 2);
+
+    // Raw SQL on the counters (any writer, even one that forgets the cache).
+    let dtp1 = |r: &coverage::Report| r.area.dose("DTP1").unwrap().vaccinated;
+    let before = dtp1(&ask().await.unwrap());
+    bala_store::sqlx::query(
+        "UPDATE imm_counts SET n = n + 5 WHERE kind = 'cohort' AND label = 'DTP1' AND area_code = $1",
+    )
+    .bind(DISTRICT)
+    .execute(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(dtp1(&ask().await.unwrap()), before + 5);
+
+    // Official populations, on the period basis.
+    let period = || coverage::report(db, DISTRICT, year, coverage::Basis::Period, today());
+    assert_eq!(period().await.unwrap().area.official, None);
+    bala_store::sqlx::query(
+        "INSERT INTO imm_target_population (area_code, year, surviving_infants, source, updated_at) VALUES ($1, $2, 40, 'test', 'now')",
+    )
+    .bind(DISTRICT)
+    .bind(year as i64)
+    .execute(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(period().await.unwrap().area.official, Some(40));
+
+    // Many writing transactions (PostgreSQL folds its change rows into the
+    // counter past a thousand): answers stay right across the fold.
+    for i in 0..1_100 {
+        bala_store::sqlx::query("UPDATE people SET phone = $1 WHERE id = $2")
+            .bind(format!("+7701{i:07}"))
+            .bind(a)
+            .execute(db.reader())
+            .await
+            .unwrap();
+    }
+    let folded = ask().await.unwrap();
+    assert_eq!(
+        json(&folded),
+        json(
+            &coverage::compute(db, DISTRICT, year, coverage::Basis::Cohort, today())
+                .await
+                .unwrap()
+        )
+    );
+    child(db, ctx, "Томирис", birth).await;
+    assert_eq!(
+        ask().await.unwrap().area.registered,
+        3,
+        "a change after the fold is seen"
+    );
+}
+
+#[tokio::test]
+async fn coverage_cache_sqlite() {
+    coverage_cache(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn coverage_cache_postgres() {
+    coverage_cache(Backend::Postgres).await;
+}

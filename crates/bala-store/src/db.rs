@@ -66,6 +66,9 @@ pub type Tx = sqlx::Transaction<'static, Any>;
 /// PostgreSQL both pools are the same.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// Tells apart the databases one process opens (tests open hundreds), for
+    /// caches that live beside a `Db`; clones share it.
+    instance: u64,
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
@@ -89,6 +92,7 @@ impl Db {
                 let write = sqlite_pool(&url, 1, opts).await?;
                 let read = sqlite_pool(&url, opts.max_connections.max(2), opts).await?;
                 Ok(Db {
+                    instance: next_instance(),
                     read,
                     write,
                     backend,
@@ -102,6 +106,7 @@ impl Db {
                     .connect(url)
                     .await?;
                 Ok(Db {
+                    instance: next_instance(),
                     read: pool.clone(),
                     write: pool,
                     backend,
@@ -109,6 +114,11 @@ impl Db {
                 })
             }
         }
+    }
+
+    /// This handle's number in the process (see the field).
+    pub fn instance(&self) -> u64 {
+        self.instance
     }
 
     pub fn backend(&self) -> Backend {
@@ -185,6 +195,11 @@ impl Db {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+fn next_instance() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn sqlite_url_with_create(url: &str) -> String {

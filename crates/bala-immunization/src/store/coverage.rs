@@ -33,7 +33,7 @@ pub const LABELS: [&str; 11] = [
     "DTP4",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Basis {
     Cohort,
@@ -118,7 +118,84 @@ fn dropout(from: i64, to: i64) -> Option<f64> {
 type Counts = BTreeMap<String, BTreeMap<String, DoseCount>>;
 
 /// Coverage for `area` and its child areas in `year` as of `on`.
+///
+/// Answers are kept per database and coverage version (ADR 0014): the version
+/// moves, by triggers, with every change to the counters, official
+/// populations, the register and the area tree, so a repeat costs one
+/// one-row read while any change is seen at once.
 pub async fn report(
+    db: &Db,
+    area: &str,
+    year: i32,
+    basis: Basis,
+    on: Date,
+) -> Result<Report, Error> {
+    let v = version(db).await?;
+    let key = (db.instance(), area.to_string(), year, basis, on);
+    if let Some(hit) = answers::get(&key, v) {
+        return Ok(hit);
+    }
+    let r = compute(db, area, year, basis, on).await?;
+    answers::put(key, v, r.clone());
+    Ok(r)
+}
+
+/// The coverage version: the counter plus the changes not yet folded into it,
+/// read in one statement so both come from one snapshot.
+async fn version(db: &Db) -> Result<i64, Error> {
+    let row = bala_store::sqlx::query(
+        "SELECT (SELECT n FROM data_versions WHERE name = 'coverage'), (SELECT COUNT(*) FROM data_changes)",
+    )
+    .fetch_one(db.reader())
+    .await?;
+    let (n, pending): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    // PostgreSQL adds a row per writing transaction; fold them into the
+    // counter before the count gets slow. (SQLite's triggers bump the counter.)
+    if pending > 1_000 && db.backend() == bala_store::Backend::Postgres {
+        let mut tx = db.begin().await?;
+        bala_store::sqlx::query(
+            "WITH d AS (DELETE FROM data_changes RETURNING 1)
+             UPDATE data_versions SET n = n + (SELECT COUNT(*) FROM d) WHERE name = 'coverage'",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(n + pending)
+}
+
+/// The process's cache of coverage answers.
+mod answers {
+    use super::{Basis, Date, Report};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    pub type Key = (u64, String, i32, Basis, Date);
+
+    /// A few hundred answers at most (areas × years × bases asked today);
+    /// when full, it starts again rather than track recency.
+    const MAX: usize = 512;
+
+    static ANSWERS: Mutex<Option<HashMap<Key, (i64, Report)>>> = Mutex::new(None);
+
+    pub fn get(key: &Key, version: i64) -> Option<Report> {
+        let guard = ANSWERS.lock().unwrap_or_else(|p| p.into_inner());
+        let (v, r) = guard.as_ref()?.get(key)?;
+        (*v == version).then(|| r.clone())
+    }
+
+    pub fn put(key: Key, version: i64, r: Report) {
+        let mut guard = ANSWERS.lock().unwrap_or_else(|p| p.into_inner());
+        let map = guard.get_or_insert_with(HashMap::new);
+        if map.len() >= MAX {
+            map.clear();
+        }
+        map.insert(key, (version, r));
+    }
+}
+
+/// Coverage computed afresh, bypassing the cache (for benchmarks and tests).
+pub async fn compute(
     db: &Db,
     area: &str,
     year: i32,

@@ -192,12 +192,16 @@ pub async fn generate(
             let area = &areas[r.below(areas.len() as u64) as usize];
             // Serials count per birth date and sex, as the IIN's do, so no two
             // children share one (a day's births stay far below 9 000 per sex).
-            let serial = serials.entry((birth, sex)).or_insert(999);
-            *serial += 1;
+            // `compose` skips serials without a valid check digit, so the next
+            // serial follows the one it used.
+            let serial = serials.entry((birth, sex)).or_insert(1000);
             // 2% have no IIN (newborns not yet issued one, migrants).
             let iin = (r.unit() >= 0.02)
                 .then(|| Iin::compose(birth, sex, *serial).map(|i| i.as_str().to_string()))
                 .flatten();
+            if let Some(used) = iin.as_deref().and_then(|i| i[7..11].parse::<u16>().ok()) {
+                *serial = used + 1;
+            }
             rows.push(vec![
                 Value::Text(iin),
                 Value::from(FAMILY[r.below(8) as usize]),
