@@ -356,6 +356,10 @@ pub struct SynthArgs {
     /// Seed: the same seed gives the same data.
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Write the doses to this CSV file (the columns `bala import doses`
+    /// reads) instead of the database, to benchmark the importer.
+    #[arg(long)]
+    pub doses_to: Option<std::path::PathBuf>,
 }
 
 /// `bala synth`: a deterministic synthetic cohort for benchmarks (empty databases only).
@@ -368,6 +372,7 @@ pub async fn synth(db: &Db, a: SynthArgs) -> anyhow::Result<ExitCode> {
         births: a.births,
         year: a.year.unwrap_or_else(|| today().year() - 2),
         seed: a.seed,
+        doses_to: a.doses_to.clone(),
     };
     let mut progress = |done: usize, total: usize| {
         eprint!("\r{done}/{total} children");
@@ -391,6 +396,15 @@ pub async fn synth(db: &Db, a: SynthArgs) -> anyhow::Result<ExitCode> {
         r.people_seconds,
         rate(r.children, r.people_seconds)
     );
+    if let Some(path) = &a.doses_to {
+        println!(
+            "{} doses written to {} in {:.1} s",
+            r.doses,
+            path.display(),
+            r.doses_seconds
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{} doses: {:.1} s ({} rows/s)",
         r.doses,

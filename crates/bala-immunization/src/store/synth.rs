@@ -22,6 +22,8 @@ pub struct Options {
     pub births: usize,
     pub year: i32,
     pub seed: u64,
+    /// Write the doses to this CSV file (import format) instead of the database.
+    pub doses_to: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -226,7 +228,27 @@ pub async fn generate(
     report.people_seconds = t0.elapsed().as_secs_f64();
     report.children = ids.len();
     let t1 = Instant::now();
-    let mut bulk = db.bulk().await?;
+    let mut out = match &o.doses_to {
+        Some(path) => {
+            let mut w = csv::Writer::from_path(path).map_err(|e| {
+                Error::Store(bala_store::StoreError::Other(format!(
+                    "{}: {e}",
+                    path.display()
+                )))
+            })?;
+            w.write_record([
+                "person_id",
+                "product",
+                "given_on",
+                "lot",
+                "lot_expiry",
+                "external_id",
+            ])
+            .map_err(csv_err)?;
+            Sink::Csv(w)
+        }
+        None => Sink::Db(db.bulk().await?),
+    };
     for slice in ids.chunks(SLICE) {
         let mut rows: Vec<Vec<Value>> = Vec::new();
         for row in slice {
@@ -252,9 +274,35 @@ pub async fn generate(
             }
         }
         report.doses += rows.len();
-        bulk.insert("imm_doses", &DOSE_COLS, rows).await?;
+        match &mut out {
+            Sink::Db(bulk) => {
+                bulk.insert("imm_doses", &DOSE_COLS, rows).await?;
+            }
+            Sink::Csv(w) => {
+                for (k, v) in rows.iter().enumerate() {
+                    let t = |i: usize| v[i].text().unwrap_or_default().to_string();
+                    let id = v[0].int().unwrap_or_default();
+                    w.write_record([
+                        id.to_string(),
+                        t(2),
+                        t(1),
+                        t(3),
+                        t(4),
+                        format!("synth:{id}:{}:{k}", t(1)),
+                    ])
+                    .map_err(csv_err)?;
+                }
+            }
+        }
     }
-    bulk.commit().await?;
+    match out {
+        Sink::Db(bulk) => bulk.commit().await?,
+        Sink::Csv(mut w) => {
+            w.flush().map_err(|e| Error::Store(e.into()))?;
+            report.doses_seconds = t1.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
     report.doses_seconds = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let cals = calendars::all(db).await?;
@@ -266,6 +314,18 @@ pub async fn generate(
 }
 
 const SLICE: usize = 10_000;
+
+/// Where synthetic doses go.
+enum Sink {
+    Db(bala_store::Bulk),
+    Csv(csv::Writer<std::fs::File>),
+}
+
+fn csv_err(e: csv::Error) -> Error {
+    Error::Store(bala_store::StoreError::Other(format!(
+        "writing the doses CSV: {e}"
+    )))
+}
 
 const PEOPLE_COLS: [&str; 9] = [
     "iin",
