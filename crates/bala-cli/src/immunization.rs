@@ -249,6 +249,7 @@ pub async fn import_register(
     a: RegisterImportArgs,
     people: bool,
 ) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let bytes =
         std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
     let columns: &[&str] = if people {
@@ -292,6 +293,15 @@ pub async fn import_register(
     } else {
         import::doses(db, ctx, &t, &source, a.dry_run, &mut progress).await?
     };
+    let read_s = started.elapsed().as_secs_f64() - report.phases.last().map_or(0.0, |p| p.1);
+    if !report.phases.is_empty() {
+        let steps: Vec<String> = report
+            .phases
+            .iter()
+            .map(|(what, at)| format!("{what} {:.1} s", read_s + at))
+            .collect();
+        eprintln!("file read {read_s:.1} s; {}", steps.join("; "));
+    }
     let mut out = std::io::stdout().lock();
     for o in &report.outcomes {
         if o.outcome == "rejected" || a.all_rows {

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "coverage_version",
         sql: include_str!("../migrations/3003_coverage_version.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3004,
+        name: "doses_by_person",
+        sql: include_str!("../migrations/3004_doses_by_person.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

@@ -37,6 +37,8 @@ pub struct Report {
     pub unchanged: usize,
     pub rejected: usize,
     pub outcomes: Vec<RowOutcome>,
+    /// Seconds from the start at the end of each phase (checked, written …).
+    pub phases: Vec<(String, f64)>,
 }
 
 impl Report {
@@ -231,6 +233,15 @@ pub async fn doses(
     };
     let total = file.rows.len();
     let cell = |row: &Vec<String>, c: &str| file.get(row, c).trim().to_string();
+    let clock = std::time::Instant::now();
+    let phases = std::sync::Mutex::new(Vec::new());
+    let lap = |what: &str| {
+        let at = clock.elapsed().as_secs_f64();
+        tracing::debug!(phase = what, seconds = at, "dose import");
+        if let Ok(mut p) = phases.lock() {
+            p.push((what.to_string(), at));
+        }
+    };
     let mut bulk = db.bulk().await?;
     let iins: HashSet<String> = file
         .rows
@@ -339,6 +350,7 @@ pub async fn doses(
         });
     }
     progress(total, total);
+    lap("rows checked");
 
     // External ids: recorded before, or earlier in this file.
     let known = recorded_external_ids(
@@ -378,6 +390,7 @@ pub async fn doses(
             }
         }
     }
+    lap("external ids checked");
     if dry_run {
         for a in &to_write {
             report.push(
@@ -395,8 +408,10 @@ pub async fn doses(
         report.outcomes.sort_by_key(|o| o.row);
         return Ok(report);
     }
-    write_doses(&mut bulk, ctx, &cals, source, &to_write, progress).await?;
+    write_doses(&mut bulk, ctx, &cals, source, &to_write, progress, &lap).await?;
     bulk.commit().await?;
+    lap("committed");
+    report.phases = phases.into_inner().unwrap_or_default();
     for a in &to_write {
         report.push(
             a.line,
@@ -418,6 +433,7 @@ async fn write_doses(
     source: &str,
     rows: &[Accepted],
     progress: &mut (dyn FnMut(usize, usize) + Send),
+    lap: &(dyn Fn(&str) + Sync),
 ) -> Result<(), Error> {
     let areas: HashMap<i64, String> = {
         let ids: HashSet<i64> = rows.iter().map(|a| a.person).collect();
@@ -461,12 +477,15 @@ async fn write_doses(
         bulk.insert("imm_doses", &DOSE_COLS, values).await?;
         progress((k * PIECE + piece.len()).min(rows.len()), rows.len());
     }
+    bulk.analyze("imm_doses").await?;
+    lap("doses written");
     let mut per_child: HashMap<i64, Vec<usize>> = HashMap::new();
     for a in rows {
         per_child.entry(a.person).or_default().push(a.line);
     }
     let ids: Vec<i64> = per_child.keys().copied().collect();
     facts::refresh_people_bulk(bulk, cals, &ids).await?;
+    lap("facts re-derived");
     let mut entries: Vec<NewEntry> = per_child
         .into_iter()
         .map(|(person, lines)| {
@@ -477,6 +496,7 @@ async fn write_doses(
         .collect();
     entries.sort_by(|a, b| a.record_id.cmp(&b.record_id));
     audit::append_bulk(bulk, &entries).await?;
+    lap("audited");
     Ok(())
 }
 
