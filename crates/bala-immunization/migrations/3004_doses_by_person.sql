@@ -5,3 +5,7 @@
 -- along, so the table is not touched.
 DROP INDEX imm_doses_person;
 CREATE INDEX imm_doses_person ON imm_doses (person_id, status, given_on, id, product, lot_expiry, flags);
+
+-- The children of an area born in a period, from the index alone (the due
+-- lists join their doses and exceptions to this selection).
+CREATE INDEX imm_people_area_birth ON people (area_code, birth_date, merged_into);

@@ -37,7 +37,7 @@ enum Inner {
     Postgres(Box<PgConnection>),
 }
 
-fn sqlite_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn sqlite_err(e: rusqlite::Error) -> StoreError {
     let unique = matches!(
         &e,
         rusqlite::Error::SqliteFailure(f, _)
@@ -58,7 +58,7 @@ fn pg_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn join_err(e: tokio::task::JoinError) -> StoreError {
+pub(crate) fn join_err(e: tokio::task::JoinError) -> StoreError {
     StoreError::Other(format!("bulk write task failed: {e}"))
 }
 
@@ -188,7 +188,7 @@ impl Bulk {
             Inner::Sqlite(_) => {
                 let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
                 self.sqlite(move |c| {
-                    let mut st = c.prepare_cached(&text)?;
+                    let mut st = c.prepare_cached(&numbered(&text))?;
                     bind_all(&mut st, &args)?;
                     Ok(st.raw_execute()? as u64)
                 })
@@ -206,32 +206,7 @@ impl Bulk {
         match &mut self.inner {
             Inner::Sqlite(_) => {
                 let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
-                self.sqlite(move |c| {
-                    let mut st = c.prepare_cached(&text)?;
-                    bind_all(&mut st, &args)?;
-                    let n = st.column_count();
-                    let mut rows = st.raw_query();
-                    let mut out = Vec::new();
-                    while let Some(r) = rows.next()? {
-                        let mut row = Vec::with_capacity(n);
-                        for i in 0..n {
-                            row.push(match r.get_ref(i)? {
-                                rusqlite::types::ValueRef::Null => Value::Text(None),
-                                rusqlite::types::ValueRef::Integer(v) => Value::Int(Some(v)),
-                                rusqlite::types::ValueRef::Real(v) => Value::Float(Some(v)),
-                                rusqlite::types::ValueRef::Text(t) => {
-                                    Value::Text(Some(String::from_utf8_lossy(t).into_owned()))
-                                }
-                                rusqlite::types::ValueRef::Blob(b) => {
-                                    Value::Text(Some(String::from_utf8_lossy(b).into_owned()))
-                                }
-                            });
-                        }
-                        out.push(row);
-                    }
-                    Ok(out)
-                })
-                .await
+                self.sqlite(move |c| sqlite_rows(c, &text, &args)).await
             }
             Inner::Postgres(conn) => {
                 let rows = pg_query(sql).fetch_all(&mut **conn).await.map_err(pg_err)?;
@@ -265,6 +240,34 @@ impl Bulk {
     }
 }
 
+/// Runs a query on a SQLite connection and returns its rows as values.
+pub(crate) fn sqlite_rows(
+    c: &rusqlite::Connection,
+    text: &str,
+    args: &[Value],
+) -> rusqlite::Result<Vec<Vec<Value>>> {
+    let mut st = c.prepare_cached(&numbered(text))?;
+    bind_all(&mut st, args)?;
+    let n = st.column_count();
+    let mut rows = st.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Value::Text(None),
+                rusqlite::types::ValueRef::Integer(v) => Value::Int(Some(v)),
+                rusqlite::types::ValueRef::Real(v) => Value::Float(Some(v)),
+                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                    Value::Text(Some(String::from_utf8_lossy(t).into_owned()))
+                }
+            });
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
 fn bind_sqlite(st: &mut rusqlite::CachedStatement, i: usize, v: &Value) -> rusqlite::Result<()> {
     match v {
         Value::Text(t) => st.raw_bind_parameter(i, t.as_deref()),
@@ -273,21 +276,36 @@ fn bind_sqlite(st: &mut rusqlite::CachedStatement, i: usize, v: &Value) -> rusql
     }
 }
 
-/// Binds `$1 … $n`. SQLite numbers named parameters by first appearance, so
-/// each slot's name says which argument goes there (one pass, not a name
-/// search per argument: IN lists have hundreds).
+/// Binds `?1 … ?n` (see [`numbered`]): argument k goes to slot k.
 fn bind_all(st: &mut rusqlite::CachedStatement, args: &[Value]) -> rusqlite::Result<()> {
-    for slot in 1..=st.parameter_count() {
-        let arg = st
-            .parameter_name(slot)
-            .and_then(|n| n.strip_prefix('$'))
-            .and_then(|n| n.parse::<usize>().ok())
-            .and_then(|k| args.get(k.wrapping_sub(1)));
-        if let Some(v) = arg {
-            bind_sqlite(st, slot, v)?;
-        }
+    for (i, v) in args.iter().enumerate() {
+        bind_sqlite(st, i + 1, v)?;
     }
     Ok(())
+}
+
+/// `$n` placeholders rewritten as `?n`, outside quoted literals and
+/// identifiers. SQLite takes `$n` as a *name* and numbers names by first
+/// appearance, so binding by number would need a name lookup per argument —
+/// linear in the number of parameters, quadratic for an IN list of 2 000 ids.
+/// `?n` carries its number.
+pub(crate) fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') if chars.peek().is_some_and(|d| d.is_ascii_digit()) => {
+                out.push('?');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn pg_query(sql: &Sql) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
@@ -355,6 +373,14 @@ fn copy_line(buf: &mut String, row: &[Value]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_become_numbered_outside_literals() {
+        assert_eq!(
+            numbered("SELECT '$1', \"$2\" FROM t WHERE a = $10 AND b IN ($2, $1) AND c = '$'"),
+            "SELECT '$1', \"$2\" FROM t WHERE a = ?10 AND b IN (?2, ?1) AND c = '$'"
+        );
+    }
 
     #[test]
     fn copy_lines_escape_what_copy_reads_specially() {

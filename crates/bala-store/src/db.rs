@@ -69,6 +69,8 @@ pub struct Db {
     /// Tells apart the databases one process opens (tests open hundreds), for
     /// caches that live beside a `Db`; clones share it.
     instance: u64,
+    /// rusqlite read-only connections for [`Db::rows`] (SQLite only).
+    readers: crate::rows::Readers,
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
@@ -93,6 +95,7 @@ impl Db {
                 let read = sqlite_pool(&url, opts.max_connections.max(2), opts).await?;
                 Ok(Db {
                     instance: next_instance(),
+                    readers: Default::default(),
                     read,
                     write,
                     backend,
@@ -107,6 +110,7 @@ impl Db {
                     .await?;
                 Ok(Db {
                     instance: next_instance(),
+                    readers: Default::default(),
                     read: pool.clone(),
                     write: pool,
                     backend,
@@ -133,6 +137,10 @@ impl Db {
     /// The URL as connected (for [`crate::bulk`], which opens its own connection).
     pub(crate) fn url(&self) -> &str {
         &self.url
+    }
+
+    pub(crate) fn readers(&self) -> &crate::rows::Readers {
+        &self.readers
     }
 
     /// The write pool (for [`crate::bulk`], which holds its one SQLite
@@ -236,7 +244,7 @@ async fn sqlite_pool(url: &str, max: u32, opts: &DbOptions) -> Result<AnyPool, S
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                     PRAGMA mmap_size = 1073741824;",
+                     PRAGMA mmap_size = 2147418112;",
                 )
                 .await?;
                 Ok(())

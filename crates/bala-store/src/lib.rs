@@ -13,6 +13,7 @@ mod db;
 mod error;
 pub mod migrate;
 pub mod query;
+mod rows;
 pub mod testing;
 pub mod time_fmt;
 

@@ -193,6 +193,17 @@ async fn bulk_sessions(backend: Backend) {
         .get(0);
     assert_eq!(outside, 0, "nothing is visible before commit");
     b.commit().await.unwrap();
+    // The fast reader sees the same rows the session wrote.
+    assert_eq!(db.rows(&q).await.unwrap(), got);
+    let mut many = Sql::new("SELECT k, name FROM bulk_t WHERE k IN (");
+    many.push_list([7i64, 9]).push(") ORDER BY k");
+    assert_eq!(
+        db.rows(&many).await.unwrap(),
+        vec![
+            vec![Value::from(7), Value::Text(None)],
+            vec![Value::from(9), Value::from(format!("{awkward} 9"))]
+        ]
+    );
     let n: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM bulk_t")
         .fetch_one(db.reader())
         .await

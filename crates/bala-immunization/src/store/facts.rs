@@ -598,11 +598,7 @@ pub async fn refresh_people_bulk(
         ))
         .await?;
         let people = people_of(bulk, chunk).await?;
-        let doses = doses_of(
-            bulk,
-            &ids_in(DOSE_SELECT, chunk, ""),
-        )
-        .await?;
+        let doses = doses_of(bulk, &ids_in(DOSE_SELECT, chunk, "")).await?;
         let (facts, n) = derive(calendar, on, &people, &doses);
         children += n;
         for (_, f) in &facts {
