@@ -245,7 +245,7 @@ pub async fn generate(
                 "external_id",
             ])
             .map_err(csv_err)?;
-            Sink::Csv(w)
+            Sink::Csv(Box::new(w))
         }
         None => Sink::Db(db.bulk().await?),
     };
@@ -318,7 +318,7 @@ const SLICE: usize = 10_000;
 /// Where synthetic doses go.
 enum Sink {
     Db(bala_store::Bulk),
-    Csv(csv::Writer<std::fs::File>),
+    Csv(Box<csv::Writer<std::fs::File>>),
 }
 
 fn csv_err(e: csv::Error) -> Error {
