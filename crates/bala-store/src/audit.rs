@@ -87,6 +87,27 @@ pub struct Entry {
     pub hash: String,
 }
 
+impl Entry {
+    /// The entry `new` as appended at `seq` after the entry hashed `prev_hash`.
+    fn chained(seq: i64, at: String, prev_hash: String, new: &NewEntry) -> Entry {
+        let mut e = Entry {
+            seq,
+            at,
+            actor_id: new.actor_id,
+            actor: new.actor.clone(),
+            action: new.action.clone(),
+            record_type: new.record_type.clone(),
+            record_id: new.record_id.clone(),
+            ip: new.ip.clone(),
+            details: new.details.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        e
+    }
+}
+
 fn entry_hash(e: &Entry) -> String {
     // A JSON array is an unambiguous encoding: no field can bleed into the next.
     let material = serde_json::json!([
@@ -110,20 +131,12 @@ pub async fn append(conn: &mut AnyConnection, new: &NewEntry) -> Result<i64, Sto
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
         .await?;
-    let mut e = Entry {
-        seq: head.try_get(0)?,
-        at: crate::time_fmt::now(),
-        actor_id: new.actor_id,
-        actor: new.actor.clone(),
-        action: new.action.clone(),
-        record_type: new.record_type.clone(),
-        record_id: new.record_id.clone(),
-        ip: new.ip.clone(),
-        details: new.details.to_string(),
-        prev_hash: head.try_get(1)?,
-        hash: String::new(),
-    };
-    e.hash = entry_hash(&e);
+    let e = Entry::chained(
+        head.try_get(0)?,
+        crate::time_fmt::now(),
+        head.try_get(1)?,
+        new,
+    );
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_id, actor, action, record_type, record_id, ip, details, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -169,20 +182,12 @@ pub async fn append_bulk(bulk: &mut crate::Bulk, entries: &[NewEntry]) -> Result
     let mut prev = hash;
     let mut rows = Vec::with_capacity(entries.len());
     for (i, new) in entries.iter().enumerate() {
-        let mut e = Entry {
-            seq: last - entries.len() as i64 + 1 + i as i64,
-            at: at.clone(),
-            actor_id: new.actor_id,
-            actor: new.actor.clone(),
-            action: new.action.clone(),
-            record_type: new.record_type.clone(),
-            record_id: new.record_id.clone(),
-            ip: new.ip.clone(),
-            details: new.details.to_string(),
-            prev_hash: prev,
-            hash: String::new(),
-        };
-        e.hash = entry_hash(&e);
+        let e = Entry::chained(
+            last - entries.len() as i64 + 1 + i as i64,
+            at.clone(),
+            prev,
+            new,
+        );
         prev = e.hash.clone();
         rows.push(vec![
             crate::Value::from(e.seq),

@@ -293,19 +293,7 @@ async fn insert_facts(conn: &mut AnyConnection, facts: &[(i64, Fact)]) -> Result
             if i > 0 {
                 sql.push(", ");
             }
-            sql.push("(")
-                .push_list([
-                    Value::from(*person),
-                    Value::from(f.dose.label.as_str()),
-                    Value::from(f.area_code.as_str()),
-                    Value::from(f.birth_year),
-                    Value::from(iso(f.dose.given_on)),
-                    Value::from(f.dose.given_on.year() as i64),
-                    Value::from(f.dose.by_12m as i64),
-                    Value::from(f.dose.by_24m as i64),
-                    Value::from(f.dose.timely as i64),
-                ])
-                .push(")");
+            sql.push("(").push_list(fact_row(*person, f)).push(")");
         }
         sql.query().execute(&mut *conn).await?;
     }
