@@ -493,18 +493,9 @@ fn ids_in(select: &str, ids: &[i64], tail: &str) -> Sql {
     sql
 }
 
-/// Birth date and area of the unmerged people among `ids`.
-async fn people_of(
-    bulk: &mut Bulk,
-    ids: &[i64],
-) -> Result<HashMap<i64, (Date, String)>, StoreError> {
-    let rows = bulk
-        .fetch(&ids_in(
-            "SELECT id, birth_date, area_code FROM people WHERE merged_into IS NULL AND id",
-            ids,
-            "",
-        ))
-        .await?;
+/// Birth date and area of the unmerged people `sql` selects.
+async fn people_of(bulk: &mut Bulk, sql: &Sql) -> Result<HashMap<i64, (Date, String)>, StoreError> {
+    let rows = bulk.fetch(sql).await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
@@ -535,6 +526,9 @@ async fn doses_of(bulk: &mut Bulk, sql: &Sql) -> Result<Vec<(i64, Administration
     out.sort_unstable_by_key(|(k, _)| *k);
     Ok(out.into_iter().map(|((p, _, _), a)| (p, a)).collect())
 }
+
+const PEOPLE_SELECT: &str =
+    "SELECT id, birth_date, area_code FROM people WHERE merged_into IS NULL AND id";
 
 const DOSE_SELECT: &str =
     "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses WHERE status = 'recorded' AND person_id";
@@ -585,7 +579,7 @@ pub async fn refresh_people_bulk(
             "",
         ))
         .await?;
-        let people = people_of(bulk, chunk).await?;
+        let people = people_of(bulk, &ids_in(PEOPLE_SELECT, chunk, "")).await?;
         let doses = doses_of(bulk, &ids_in(DOSE_SELECT, chunk, "")).await?;
         let (facts, n) = derive(calendar, on, &people, &doses);
         children += n;
@@ -644,19 +638,13 @@ pub async fn rebuild_bulk(
     let mut lo = 0;
     while lo <= max {
         let hi = lo + SLICE;
-        let mut people_sql = Sql::new(
-            "SELECT id, birth_date, area_code FROM people WHERE merged_into IS NULL AND id >= ",
-        );
-        people_sql.push_arg(lo).push(" AND id < ").push_arg(hi);
-        let people: HashMap<i64, (Date, String)> = bulk
-            .fetch(&people_sql)
-            .await?
-            .iter()
-            .filter_map(|r| {
-                let birth = parse_date(r[1].text()?).ok()?;
-                Some((r[0].int()?, (birth, text(&r[2]))))
-            })
-            .collect();
+        let mut people_sql = Sql::new(PEOPLE_SELECT);
+        people_sql
+            .push(" >= ")
+            .push_arg(lo)
+            .push(" AND id < ")
+            .push_arg(hi);
+        let people = people_of(bulk, &people_sql).await?;
         let mut doses_sql = Sql::new(DOSE_SELECT);
         doses_sql
             .push(" >= ")
