@@ -4,8 +4,8 @@
 use bala_core::Sex;
 use bala_immunization::calendar::KZ_2020_TOML;
 use bala_immunization::forecast::{
-    evaluate, forecast, valid_dose_count, AdminFlag, Administration, ChildRecord, Contraindication,
-    Refusal, SeriesStatus,
+    evaluate, forecast, forecast_with, valid_dose_count, AdminFlag, Administration, ChildRecord,
+    Contraindication, Detail, Refusal, SeriesStatus,
 };
 use bala_immunization::{Calendar, Span};
 use proptest::prelude::*;
@@ -124,6 +124,17 @@ fn child_on() -> impl Strategy<Value = (ChildRecord, Date)> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn a_lean_forecast_differs_only_by_its_missing_explanations((c, on) in child_on()) {
+        let mut full = forecast(kz(), &c, on);
+        let lean = forecast_with(kz(), &c, on, Detail::Lean);
+        prop_assert!(full.evaluations.iter().all(|e| !e.explanation.is_empty()));
+        prop_assert!(full.series.iter().all(|s| !s.explanation.is_empty()));
+        full.evaluations.iter_mut().for_each(|e| e.explanation.clear());
+        full.series.iter_mut().for_each(|s| s.explanation.clear());
+        prop_assert_eq!(full, lean);
+    }
 
     #[test]
     fn no_dose_is_proposed_before_its_minimum_age((c, on) in child_on()) {

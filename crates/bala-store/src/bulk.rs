@@ -277,7 +277,7 @@ fn bind_sqlite(st: &mut rusqlite::CachedStatement, i: usize, v: &Value) -> rusql
 }
 
 /// Binds `?1 … ?n` (see [`numbered`]): argument k goes to slot k.
-fn bind_all(st: &mut rusqlite::CachedStatement, args: &[Value]) -> rusqlite::Result<()> {
+pub(crate) fn bind_all(st: &mut rusqlite::CachedStatement, args: &[Value]) -> rusqlite::Result<()> {
     for (i, v) in args.iter().enumerate() {
         bind_sqlite(st, i + 1, v)?;
     }

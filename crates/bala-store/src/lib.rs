@@ -21,6 +21,7 @@ pub use bulk::Bulk;
 pub use db::{redact as redact_url, sqlite_path, Backend, Db, DbOptions, Tx};
 pub use error::{is_unique_violation, StoreError};
 pub use query::{Sql, Value};
+pub use rows::Cells;
 pub use sqlx;
 pub use sqlx::any::AnyRow;
 pub use sqlx::Row;

@@ -11,7 +11,7 @@
 //! timing checks because they are what a nurse must act on first.
 
 use super::explain::{DateRule, Ruled};
-use super::{Administration, DoseEvaluation, InvalidReason, Outcome};
+use super::{Administration, Detail, DoseEvaluation, InvalidReason, Outcome};
 use crate::calendar::{Calendar, DoseRule, Series};
 use std::collections::HashMap;
 use time::{Date, Duration};
@@ -31,12 +31,23 @@ pub fn evaluate(
     administrations: &[Administration],
     on: Date,
 ) -> Vec<DoseEvaluation> {
+    evaluate_with(calendar, birth, administrations, on, Detail::Full)
+}
+
+/// [`evaluate`], writing explanations only at `detail`.
+pub fn evaluate_with(
+    calendar: &Calendar,
+    birth: Date,
+    administrations: &[Administration],
+    on: Date,
+    detail: Detail,
+) -> Vec<DoseEvaluation> {
     let mut ordered: Vec<&Administration> = administrations.iter().collect();
     ordered.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut counted: HashMap<&str, Vec<Counted>> = HashMap::new();
     let mut out = Vec::new();
     for admin in ordered {
-        if let Some(e) = precheck(calendar, birth, admin, on) {
+        if let Some(e) = precheck(calendar, birth, admin, on, detail) {
             out.push(e);
             continue;
         }
@@ -45,7 +56,7 @@ pub fn evaluate(
             .expect("precheck found the product");
         for antigen in &product.antigens {
             let history = counted.entry(antigen.as_str()).or_default();
-            let e = judge_for_antigen(calendar, birth, admin, antigen, history);
+            let e = judge_for_antigen(calendar, birth, admin, antigen, history, detail);
             if e.is_valid() {
                 history.push(Counted {
                     date: admin.date,
@@ -81,24 +92,27 @@ fn precheck(
     birth: Date,
     admin: &Administration,
     on: Date,
+    detail: Detail,
 ) -> Option<DoseEvaluation> {
     let (reason, why) = if admin.date > on {
         (
             InvalidReason::AfterEvaluationDate,
-            format!("dated {}, after the evaluation date {on}", admin.date),
+            detail.text(|| format!("dated {}, after the evaluation date {on}", admin.date)),
         )
     } else if admin.date < birth {
         (
             InvalidReason::BeforeBirth,
-            format!("dated {}, before the child's birth on {birth}", admin.date),
+            detail.text(|| format!("dated {}, before the child's birth on {birth}", admin.date)),
         )
     } else if calendar.product(&admin.product).is_none() {
         (
             InvalidReason::UnknownProduct,
-            format!(
-                "product '{}' is not in calendar {}, so what it protects against is unknown",
-                admin.product, calendar.id
-            ),
+            detail.text(|| {
+                format!(
+                    "product '{}' is not in calendar {}, so what it protects against is unknown",
+                    admin.product, calendar.id
+                )
+            }),
         )
     } else {
         return None;
@@ -112,19 +126,22 @@ fn judge_for_antigen(
     admin: &Administration,
     antigen: &str,
     history: &[Counted],
+    detail: Detail,
 ) -> DoseEvaluation {
     let Some(series) = calendar.series_for(antigen) else {
-        let why = format!("calendar {} has no series for {antigen}", calendar.id);
+        let why = detail.text(|| format!("calendar {} has no series for {antigen}", calendar.id));
         return verdict(admin, Some(antigen), InvalidReason::NoSeries, why);
     };
     let Some(rule) = series.doses.get(history.len()) else {
-        let why = format!(
-            "the {antigen} series was already complete ({} valid doses)",
-            history.len()
-        );
+        let why = detail.text(|| {
+            format!(
+                "the {antigen} series was already complete ({} valid doses)",
+                history.len()
+            )
+        });
         return verdict(admin, Some(antigen), InvalidReason::ExtraDose, why);
     };
-    let mut e = judge_dose(calendar, birth, admin, series, rule, history.last());
+    let mut e = judge_dose(calendar, birth, admin, series, rule, history.last(), detail);
     e.dose_number = Some(rule.number);
     e.label = Some(rule.label.clone());
     e
@@ -138,47 +155,46 @@ fn judge_dose(
     series: &Series,
     rule: &DoseRule,
     previous: Option<&Counted>,
+    detail: Detail,
 ) -> DoseEvaluation {
     let antigen = Some(series.antigen.as_str());
-    let not_as = |reason, why: String| {
-        verdict(
-            admin,
-            antigen,
-            reason,
-            format!("does not count as {}: {why}", rule.label),
-        )
+    let not_as = |reason, why: &dyn Fn() -> String| {
+        let text = detail.text(|| format!("does not count as {}: {}", rule.label, why()));
+        verdict(admin, antigen, reason, text)
     };
     if let Some(flag) = admin.flags.iter().copied().find(|f| f.invalidates()) {
-        return not_as(InvalidReason::Flagged(flag), flag.describe().to_owned());
+        return not_as(InvalidReason::Flagged(flag), &|| flag.describe().to_owned());
     }
     if let Some(expiry) = admin.lot_expiry.filter(|x| *x < admin.date) {
-        return not_as(
-            InvalidReason::ExpiredLot,
+        return not_as(InvalidReason::ExpiredLot, &|| {
             format!(
                 "the lot expired on {expiry}, before the dose was given on {}",
                 admin.date
-            ),
-        );
+            )
+        });
     }
     if let Some(max) = rule.max_age {
         let stop = max.add_to(birth);
         if admin.date >= stop {
-            let why = format!(
-                "given on {}, but it is not given from the age of {} ({stop})",
-                admin.date,
-                max.describe()
-            );
-            return not_as(InvalidReason::AfterMaxAge, why);
+            return not_as(InvalidReason::AfterMaxAge, &|| {
+                format!(
+                    "given on {}, but it is not given from the age of {} ({stop})",
+                    admin.date,
+                    max.describe()
+                )
+            });
         }
     }
     let limits = lower_limits(birth, rule, previous);
     let grace = Duration::days(i64::from(calendar.grace_days));
     for (limit, reason) in &limits {
         if admin.date < limit.date - grace {
-            return not_as(*reason, too_early(admin.date, limit, calendar.grace_days));
+            return not_as(*reason, &|| {
+                too_early(admin.date, limit, calendar.grace_days)
+            });
         }
     }
-    valid(admin, antigen, rule, &limits, calendar.grace_days)
+    valid(admin, antigen, rule, &limits, calendar.grace_days, detail)
 }
 
 /// The minimum-age and minimum-interval dates this dose must respect.
@@ -222,6 +238,7 @@ fn valid(
     rule: &DoseRule,
     limits: &[(Ruled, InvalidReason)],
     grace_days: u32,
+    detail: Detail,
 ) -> DoseEvaluation {
     let binding = limits
         .iter()
@@ -229,18 +246,20 @@ fn valid(
         .max_by_key(|l| l.date)
         .expect("minimum age is always a limit");
     let grace_applied = admin.date < binding.date;
-    let explanation = if grace_applied {
-        let days = (binding.date - admin.date).whole_days();
-        format!(
-            "counts as {} thanks to the {grace_days}-day grace period: given on {}, {days} days before {binding}",
-            rule.label, admin.date
-        )
-    } else {
-        format!(
-            "counts as {}: given on {}, on or after {binding}",
-            rule.label, admin.date
-        )
-    };
+    let explanation = detail.text(|| {
+        if grace_applied {
+            let days = (binding.date - admin.date).whole_days();
+            format!(
+                "counts as {} thanks to the {grace_days}-day grace period: given on {}, {days} days before {binding}",
+                rule.label, admin.date
+            )
+        } else {
+            format!(
+                "counts as {}: given on {}, on or after {binding}",
+                rule.label, admin.date
+            )
+        }
+    });
     DoseEvaluation {
         administration: admin.clone(),
         antigen: antigen.map(str::to_owned),

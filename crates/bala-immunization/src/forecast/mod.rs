@@ -41,10 +41,10 @@ mod status;
 pub use coverage::{
     dose_date, hepb_birth_dose_within_24h, is_under_immunized, is_zero_dose, valid_dose_count, DTP,
 };
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, evaluate_with};
 pub use explain::DateRule;
 pub use records::{AdminFlag, Administration, ChildRecord, Contraindication, Refusal};
-pub use status::{series_forecast, NextDose, SeriesForecast, SeriesStatus};
+pub use status::{series_forecast, series_forecast_with, NextDose, SeriesForecast, SeriesStatus};
 
 use crate::calendar::Calendar;
 use serde::{Deserialize, Serialize};
@@ -143,14 +143,48 @@ pub struct Forecast {
     pub series: Vec<SeriesForecast>,
 }
 
+/// How much the engine writes down besides its verdicts.
+///
+/// A card shows an English sentence for every verdict and status; a due list
+/// or the coverage counters judge thousands of children and show none, and
+/// writing the sentences was most of their cost. Verdicts, statuses and dates
+/// are the same either way (a property test holds them to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Verdicts with their explanations.
+    Full,
+    /// Verdicts only: every `explanation` is empty.
+    Lean,
+}
+
+impl Detail {
+    /// The explanation `write` gives, written only when it will be read.
+    pub(crate) fn text(self, write: impl FnOnce() -> String) -> String {
+        match self {
+            Detail::Full => write(),
+            Detail::Lean => String::new(),
+        }
+    }
+}
+
 /// Evaluates the child's doses and forecasts every series of `calendar` on `on`.
 /// The result does not depend on the order of the records in `child`.
 pub fn forecast(calendar: &Calendar, child: &ChildRecord, on: Date) -> Forecast {
-    let evaluations = evaluate(calendar, child.birth, &child.administrations, on);
+    forecast_with(calendar, child, on, Detail::Full)
+}
+
+/// [`forecast`], writing explanations only at `detail`.
+pub fn forecast_with(
+    calendar: &Calendar,
+    child: &ChildRecord,
+    on: Date,
+    detail: Detail,
+) -> Forecast {
+    let evaluations = evaluate_with(calendar, child.birth, &child.administrations, on, detail);
     let series = calendar
         .series
         .iter()
-        .map(|s| series_forecast(calendar, s, child, &evaluations, on))
+        .map(|s| series_forecast_with(calendar, s, child, &evaluations, on, detail))
         .collect();
     Forecast {
         calendar_id: calendar.id.clone(),

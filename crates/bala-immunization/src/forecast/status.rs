@@ -5,7 +5,7 @@
 //! overdue (see the module docs of [`crate::forecast`] for the windows).
 
 use super::explain::{DateRule, Ruled};
-use super::{ChildRecord, DoseEvaluation};
+use super::{ChildRecord, Contraindication, Detail, DoseEvaluation};
 use crate::calendar::{Calendar, DoseRule, Series};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
@@ -79,6 +79,7 @@ struct Ctx<'a> {
     child: &'a ChildRecord,
     evals: Vec<&'a DoseEvaluation>,
     on: Date,
+    detail: Detail,
 }
 
 /// Forecasts one series from the evaluations [`super::evaluate`] produced.
@@ -89,6 +90,18 @@ pub fn series_forecast(
     evals: &[DoseEvaluation],
     on: Date,
 ) -> SeriesForecast {
+    series_forecast_with(calendar, series, child, evals, on, Detail::Full)
+}
+
+/// [`series_forecast`], writing the explanation only at `detail`.
+pub fn series_forecast_with(
+    calendar: &Calendar,
+    series: &Series,
+    child: &ChildRecord,
+    evals: &[DoseEvaluation],
+    on: Date,
+    detail: Detail,
+) -> SeriesForecast {
     let evals = evals.iter().filter(|e| e.is_for(&series.antigen)).collect();
     let ctx = Ctx {
         calendar,
@@ -96,6 +109,7 @@ pub fn series_forecast(
         child,
         evals,
         on,
+        detail,
     };
     let valid: Vec<&DoseEvaluation> = ctx.evals.iter().copied().filter(|e| e.is_valid()).collect();
     let mut out = SeriesForecast {
@@ -107,7 +121,7 @@ pub fn series_forecast(
         explanation: String::new(),
     };
     let Some(rule) = series.doses.get(valid.len()) else {
-        out.explanation = complete_text(series, &valid);
+        out.explanation = detail.text(|| complete_text(series, &valid));
         return out;
     };
     if let Some(why) = not_applicable(&ctx) {
@@ -143,16 +157,20 @@ fn not_applicable(ctx: &Ctx) -> Option<String> {
             .series
             .sex
             .map_or("", |s| if s.code() == "F" { "girls" } else { "boys" });
-        return Some(format!(
-            "not applicable: the {} series is for {sex} only",
-            ctx.series.antigen
-        ));
+        return Some(ctx.detail.text(|| {
+            format!(
+                "not applicable: the {} series is for {sex} only",
+                ctx.series.antigen
+            )
+        }));
     }
     let introduced = ctx.series.introduced.filter(|d| ctx.on < *d)?;
-    Some(format!(
-        "not applicable: the {} series is offered from {introduced}",
-        ctx.series.antigen
-    ))
+    Some(ctx.detail.text(|| {
+        format!(
+            "not applicable: the {} series is offered from {introduced}",
+            ctx.series.antigen
+        )
+    }))
 }
 
 /// Temporary contraindications active on the evaluation date that push the earliest date.
@@ -233,36 +251,45 @@ fn recommended_date(ctx: &Ctx, rule: &DoseRule, earliest: &Ruled) -> Ruled {
 
 fn classify(ctx: &Ctx, rule: &DoseRule, next: &NextDose) -> (SeriesStatus, String) {
     if let Some(why) = aged_out(rule, next, ctx.on) {
-        return (SeriesStatus::AgedOut, why);
+        return (SeriesStatus::AgedOut, ctx.detail.text(why));
     }
-    let dates = dates_text(ctx, next);
+    let dates = || dates_text(ctx, next);
     if let Some(why) = contraindicated(ctx) {
         return (
             SeriesStatus::Contraindicated,
-            format!("{} is not to be given: {why}; {dates}", next.label),
+            ctx.detail
+                .text(|| format!("{} is not to be given: {}; {}", next.label, why(), dates())),
         );
     }
     if let Some(date) = refused(ctx) {
         return (
             SeriesStatus::Refused,
-            format!("{} was refused on {date}; {dates}", next.label),
+            ctx.detail
+                .text(|| format!("{} was refused on {date}; {}", next.label, dates())),
         );
     }
-    let (status, phrase) = if ctx.on < next.recommended {
-        (SeriesStatus::NotYetDue, "is not yet due".to_owned())
+    let status = if ctx.on < next.recommended {
+        SeriesStatus::NotYetDue
     } else if ctx.on < next.overdue_from {
-        (SeriesStatus::Due, "is due".to_owned())
+        SeriesStatus::Due
     } else {
-        let days = next.days_overdue.unwrap_or_default();
-        (
-            SeriesStatus::Overdue,
+        SeriesStatus::Overdue
+    };
+    let phrase = || match status {
+        SeriesStatus::NotYetDue => "is not yet due".to_owned(),
+        SeriesStatus::Due => "is due".to_owned(),
+        _ => {
+            let days = next.days_overdue.unwrap_or_default();
             format!(
                 "is overdue by {days} day{}",
                 if days == 1 { "" } else { "s" }
-            ),
-        )
+            )
+        }
     };
-    (status, format!("{} {phrase}: {dates}", next.label))
+    let why = ctx
+        .detail
+        .text(|| format!("{} {}: {}", next.label, phrase(), dates()));
+    (status, why)
 }
 
 fn dates_text(ctx: &Ctx, next: &NextDose) -> String {
@@ -279,41 +306,52 @@ fn dates_text(ctx: &Ctx, next: &NextDose) -> String {
     )
 }
 
-fn aged_out(rule: &DoseRule, next: &NextDose, on: Date) -> Option<String> {
+/// Whether the child is past the dose; the explanation is written only on demand.
+fn aged_out<'a>(
+    rule: &'a DoseRule,
+    next: &'a NextDose,
+    on: Date,
+) -> Option<impl FnOnce() -> String + 'a> {
     let latest = next.latest?;
-    let max = rule.max_age.map(|m| m.describe()).unwrap_or_default();
-    if on > latest {
-        Some(format!(
-            "aged out: {} is not given from the age of {max} (last possible day {latest})",
-            rule.label
-        ))
-    } else if next.earliest > latest {
-        Some(format!(
-            "aged out: {} cannot be given before the age of {max}; the earliest date {} ({}) is after the last possible day {latest}",
-            rule.label, next.earliest, next.earliest_rule
-        ))
-    } else {
-        None
-    }
+    let past = on > latest;
+    (past || next.earliest > latest).then(move || {
+        move || {
+            let max = rule.max_age.map(|m| m.describe()).unwrap_or_default();
+            if past {
+                format!(
+                    "aged out: {} is not given from the age of {max} (last possible day {latest})",
+                    rule.label
+                )
+            } else {
+                format!(
+                    "aged out: {} cannot be given before the age of {max}; the earliest date {} ({}) is after the last possible day {latest}",
+                    rule.label, next.earliest, next.earliest_rule
+                )
+            }
+        }
+    })
 }
 
-fn contraindicated(ctx: &Ctx) -> Option<String> {
-    let active: Vec<_> = ctx
+/// The contraindication in force, as a writer of its description.
+fn contraindicated<'a>(ctx: &Ctx<'a>) -> Option<impl Fn() -> String + 'a> {
+    let active: Vec<&'a Contraindication> = ctx
         .child
         .contraindications
         .iter()
         .filter(|c| c.antigen == ctx.series.antigen && c.active_on(ctx.on))
         .collect();
-    let permanent = active.iter().find(|c| c.is_permanent());
-    let current = permanent.or_else(|| active.iter().max_by_key(|c| c.until))?;
-    let kind = match current.until {
-        None => "permanent contraindication".to_owned(),
-        Some(until) => format!("temporary contraindication until {until}"),
-    };
-    Some(if current.reason.is_empty() {
-        kind
-    } else {
-        format!("{kind} ({})", current.reason)
+    let permanent = active.iter().copied().find(|c| c.is_permanent());
+    let current = permanent.or_else(|| active.iter().copied().max_by_key(|c| c.until))?;
+    Some(move || {
+        let kind = match current.until {
+            None => "permanent contraindication".to_owned(),
+            Some(until) => format!("temporary contraindication until {until}"),
+        };
+        if current.reason.is_empty() {
+            kind
+        } else {
+            format!("{kind} ({})", current.reason)
+        }
     })
 }
 

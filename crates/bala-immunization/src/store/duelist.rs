@@ -11,7 +11,7 @@ use crate::forecast::{self, Administration, ChildRecord, Contraindication, Refus
 use bala_core::{parse_date, AreaCode, Date, Sex};
 use bala_registry::{households::is_caregiver, scope};
 use bala_store::audit::{self, Actor, NewEntry};
-use bala_store::{Db, Sql, Value};
+use bala_store::{Cells, Db, Sql};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -102,14 +102,6 @@ struct Child {
     record: ChildRecord,
 }
 
-fn date(v: &Value) -> Option<Date> {
-    v.text().and_then(|s| parse_date(s).ok())
-}
-
-fn text(v: &Value) -> String {
-    v.text().unwrap_or_default().to_string()
-}
-
 /// People of the area (within scope) born in the last 18 years; `join` adds
 /// their rows of another table.
 fn children_sql(scope_: &[AreaCode], area: &str, on: Date, select: &str, join: &str) -> Sql {
@@ -127,165 +119,162 @@ fn children_sql(scope_: &[AreaCode], area: &str, on: Date, select: &str, join: &
     sql
 }
 
-/// Loads the children of the area with everything the engine needs. Rows come
-/// through [`Db::rows`] (a due list reads tens of thousands of dose rows).
+/// Loads the children of the area with everything the engine needs. The five
+/// queries (children, doses, contraindications, refusals, caregivers) each
+/// join the same selection of children, so they need no id lists and run at
+/// once, on as many connections; rows come through [`Db::rows`] (a due list
+/// reads tens of thousands of dose rows).
 async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<Child>, Error> {
-    let rows = db
-        .rows(&children_sql(
-            scope_,
-            area,
-            on,
-            "SELECT p.id, p.family_name, p.given_name, p.patronymic, p.iin, p.birth_date, p.sex, p.area_code, p.address, p.phone",
-            "",
-        ))
-        .await?;
-    let mut children: Vec<Child> = Vec::with_capacity(rows.len());
-    let mut index = HashMap::new();
-    for r in &rows {
-        let (Some(id), Some(birth)) = (r[0].int(), date(&r[5])) else {
-            continue;
-        };
-        let sex = text(&r[6]);
-        let name = [text(&r[1]), text(&r[2]), text(&r[3])]
-            .join(" ")
-            .trim()
-            .to_string();
-        index.insert(id, children.len());
-        children.push(Child {
-            entry: Entry {
-                person_id: id,
-                name,
-                iin: r[4].text().map(str::to_string),
-                birth_date: iso(birth),
-                sex: sex.clone(),
-                area_code: text(&r[7]),
-                address: r[8].text().map(str::to_string),
-                phone: r[9].text().map(str::to_string),
-                caregivers: Vec::new(),
-                items: Vec::new(),
-                max_days_overdue: 0,
-            },
-            record: ChildRecord::new(birth, sex.parse::<Sex>().ok()),
-        });
-    }
-    let ids: Vec<i64> = children.iter().map(|c| c.entry.person_id).collect();
-    // The children's doses and exceptions, joined to the same selection of
-    // children (one query each, no id lists); sorted here, not by the database.
     let of_children = |select: &str, join: &str| children_sql(scope_, area, on, select, join);
-    let mut doses = db
-        .rows(&of_children(
-            "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags",
-            " JOIN imm_doses x ON x.person_id = p.id AND x.status = 'recorded'",
-        ))
-        .await?;
-    doses.sort_unstable_by(|a, b| {
-        (a[0].int(), a[2].text(), a[1].int()).cmp(&(b[0].int(), b[2].text(), b[1].int()))
-    });
-    for r in doses {
-        let (Some(&i), Some(d)) = (r[0].int().and_then(|p| index.get(&p)), date(&r[2])) else {
-            continue;
-        };
-        let mut a = Administration::new(d, text(&r[3]));
-        a.id = r[1].int().map(|id| id.to_string());
-        a.lot_expiry = date(&r[4]);
-        a.flags = super::facts::flags_from_text(r[5].text().unwrap_or_default());
-        children[i].record.administrations.push(a);
-    }
-    let mut contraindications = db
-        .rows(&of_children(
-            "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id",
-            " JOIN imm_contraindications x ON x.person_id = p.id",
-        ))
-        .await?;
-    contraindications.sort_unstable_by_key(|r| r[5].int());
-    for r in contraindications {
-        if let Some(&i) = r[0].int().and_then(|p| index.get(&p)) {
-            children[i].record.contraindications.push(Contraindication {
-                antigen: text(&r[1]),
-                since: date(&r[2]),
-                until: date(&r[3]),
-                reason: text(&r[4]),
-            });
-        }
-    }
-    let mut refusals = db
-        .rows(&of_children(
-            "SELECT x.person_id, x.antigen, x.refused_on, x.reason, x.id",
-            " JOIN imm_refusals x ON x.person_id = p.id",
-        ))
-        .await?;
-    refusals.sort_unstable_by_key(|r| r[4].int());
-    for r in refusals {
-        if let (Some(&i), Some(d)) = (r[0].int().and_then(|p| index.get(&p)), date(&r[2])) {
-            children[i].record.refusals.push(Refusal {
-                antigen: text(&r[1]),
-                date: d,
-                reason: text(&r[3]),
-            });
-        }
-    }
-    // Caregivers' own records must be in scope too.
-    let caregivers = by_ids(
-        "SELECT x.person_id, x.kind, q.family_name, q.given_name, q.phone",
-        // CROSS JOIN keeps SQLite's planner from driving the join from every
-        // person in scope (24 s per chunk on a national register); PostgreSQL
-        // plans it the same either way.
-        "relationships x CROSS JOIN people q",
-        " AND q.id = x.related_id",
-        &ids,
-        Some(scope_),
+    let people = of_children(
+        "SELECT p.id, p.family_name, p.given_name, p.patronymic, p.iin, p.birth_date, p.sex, p.area_code, p.address, p.phone",
+        "",
     );
-    for r in fetch(db, caregivers).await? {
-        let kind = text(&r[1]);
-        if !is_caregiver(&kind) {
-            continue;
-        }
-        if let Some(&i) = r[0].int().and_then(|p| index.get(&p)) {
-            children[i].entry.caregivers.push(Caregiver {
-                kind,
-                name: format!("{} {}", text(&r[2]), text(&r[3])),
-                phone: r[4].text().map(str::to_string),
-            });
-        }
-    }
+    let doses = of_children(
+        "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags",
+        " JOIN imm_doses x ON x.person_id = p.id AND x.status = 'recorded'",
+    );
+    let contraindications = of_children(
+        "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id",
+        " JOIN imm_contraindications x ON x.person_id = p.id",
+    );
+    let refusals = of_children(
+        "SELECT x.person_id, x.antigen, x.refused_on, x.reason, x.id",
+        " JOIN imm_refusals x ON x.person_id = p.id",
+    );
+    // CROSS JOIN keeps SQLite's planner from driving the join from every
+    // related person; caregivers' own records must be in scope too.
+    let mut caregivers = of_children(
+        "SELECT x.person_id, x.kind, q.family_name, q.given_name, q.phone, q.id",
+        " JOIN relationships x ON x.person_id = p.id CROSS JOIN people q",
+    );
+    caregivers.push(" AND q.id = x.related_id AND ");
+    scope::push_area_within(&mut caregivers, "q.area_code", scope_);
+    let (people, doses, contraindications, refusals, caregivers) = tokio::try_join!(
+        db.rows_as(&people, child_of),
+        db.rows_as(&doses, dose_of),
+        db.rows_as(&contraindications, contraindication_of),
+        db.rows_as(&refusals, refusal_of),
+        db.rows_as(&caregivers, caregiver_of),
+    )?;
+    let mut children = people;
+    let index: HashMap<i64, usize> = children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.entry.person_id, i))
+        .collect();
+    deal(&mut children, &index, doses, |c, a| {
+        c.record.administrations.push(a)
+    });
+    deal(&mut children, &index, contraindications, |c, x| {
+        c.record.contraindications.push(x)
+    });
+    deal(&mut children, &index, refusals, |c, r| c.record.refusals.push(r));
+    deal(&mut children, &index, caregivers, |c, g| c.entry.caregivers.push(g));
     Ok(children)
 }
 
-/// Queries over the listed children, in chunks of ids so no statement exceeds
-/// either database's parameter limit. `q_scope`, when given, restricts the
-/// joined person `q` to those areas.
-fn by_ids(
-    select: &str,
-    from: &str,
-    tail: &str,
-    ids: &[i64],
-    q_scope: Option<&[AreaCode]>,
-) -> Vec<Sql> {
-    ids.chunks(2_000)
-        .map(|chunk| {
-            let mut sql = Sql::new(&format!("{select} FROM {from} WHERE x.person_id IN ("));
-            sql.push_list(chunk.iter().copied()).push(")");
-            if let Some(areas) = q_scope {
-                sql.push(" AND ");
-                scope::push_area_within(&mut sql, "q.area_code", areas);
-            }
-            sql.push(tail);
-            sql
-        })
-        .collect()
+/// Rows decoded on the reading thread: (person, sort key, what the child gets).
+type Dealt<K, T> = Vec<(i64, K, T)>;
+
+/// Sorts the rows by person and key and hands each to its child in that order
+/// (the database is not asked to sort).
+fn deal<K: Ord, T>(
+    children: &mut [Child],
+    index: &HashMap<i64, usize>,
+    mut rows: Dealt<K, T>,
+    mut give: impl FnMut(&mut Child, T),
+) {
+    rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (person, _, item) in rows {
+        if let Some(&i) = index.get(&person) {
+            give(&mut children[i], item);
+        }
+    }
 }
 
-async fn fetch(db: &Db, queries: Vec<Sql>) -> Result<Vec<Vec<Value>>, Error> {
-    let mut out = Vec::new();
-    for q in &queries {
-        out.extend(db.rows(q).await?);
-    }
-    Ok(out)
+fn day(r: &dyn Cells, i: usize) -> Option<Date> {
+    r.text(i).and_then(|s| parse_date(s).ok())
+}
+
+fn owned(r: &dyn Cells, i: usize) -> String {
+    r.text(i).unwrap_or_default().to_string()
+}
+
+/// `p.id, family, given, patronymic, iin, birth, sex, area, address, phone`.
+fn child_of(r: &dyn Cells) -> Option<Child> {
+    let (id, birth) = (r.int(0)?, day(r, 5)?);
+    let sex = owned(r, 6);
+    let name = [r.text(1), r.text(2), r.text(3)]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(Child {
+        entry: Entry {
+            person_id: id,
+            name,
+            iin: r.text(4).map(str::to_string),
+            birth_date: iso(birth),
+            area_code: owned(r, 7),
+            address: r.text(8).map(str::to_string),
+            phone: r.text(9).map(str::to_string),
+            caregivers: Vec::new(),
+            items: Vec::new(),
+            max_days_overdue: 0,
+            sex: sex.clone(),
+        },
+        record: ChildRecord::new(birth, sex.parse::<Sex>().ok()),
+    })
+}
+
+/// `person, id, given_on, product, lot_expiry, flags`, in date order.
+fn dose_of(r: &dyn Cells) -> Option<(i64, (Date, i64), Administration)> {
+    let (person, id, given) = (r.int(0)?, r.int(1)?, day(r, 2)?);
+    let mut a = Administration::new(given, owned(r, 3));
+    a.id = Some(id.to_string());
+    a.lot_expiry = day(r, 4);
+    a.flags = super::facts::flags_from_text(r.text(5).unwrap_or_default());
+    Some((person, (given, id), a))
+}
+
+/// `person, antigen, since, until, reason, id`.
+fn contraindication_of(r: &dyn Cells) -> Option<(i64, i64, Contraindication)> {
+    let c = Contraindication {
+        antigen: owned(r, 1),
+        since: day(r, 2),
+        until: day(r, 3),
+        reason: owned(r, 4),
+    };
+    Some((r.int(0)?, r.int(5)?, c))
+}
+
+/// `person, antigen, refused_on, reason, id`.
+fn refusal_of(r: &dyn Cells) -> Option<(i64, i64, Refusal)> {
+    let refusal = Refusal {
+        antigen: owned(r, 1),
+        date: day(r, 2)?,
+        reason: owned(r, 3),
+    };
+    Some((r.int(0)?, r.int(4)?, refusal))
+}
+
+/// `person, kind, family, given, phone, related id`; other relations dropped.
+fn caregiver_of(r: &dyn Cells) -> Option<(i64, i64, Caregiver)> {
+    let kind = r.text(1).filter(|k| is_caregiver(k))?.to_string();
+    let g = Caregiver {
+        kind,
+        name: format!("{} {}", r.text(2).unwrap_or_default(), r.text(3).unwrap_or_default()),
+        phone: r.text(4).map(str::to_string),
+    };
+    Some((r.int(0)?, r.int(5)?, g))
 }
 
 /// The child's entry if it belongs on the list `f` draws.
 fn judge(cal: &crate::calendar::Calendar, f: &Filter, mut c: Child) -> Option<Entry> {
-    let fc = forecast::forecast(cal, &c.record, f.on);
+    // Lists show dates and statuses, never the engine's sentences.
+    let fc = forecast::forecast_with(cal, &c.record, f.on, forecast::Detail::Lean);
     let keep = match f.kind {
         Kind::Due | Kind::Overdue => {
             for s in &fc.series {

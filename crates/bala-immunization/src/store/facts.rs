@@ -143,7 +143,8 @@ pub fn valid_doses_of(
     administrations: &[Administration],
     on: Date,
 ) -> Vec<ValidDose> {
-    let evaluations = forecast::evaluate(calendar, birth, administrations, on);
+    let evaluations =
+        forecast::evaluate_with(calendar, birth, administrations, on, forecast::Detail::Lean);
     let one = Span::months(12).add_to(birth);
     let two = Span::months(24).add_to(birth);
     let mut out: Vec<ValidDose> = Vec::new();
