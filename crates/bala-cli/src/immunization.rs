@@ -351,6 +351,7 @@ pub async fn refresh(db: &Db) -> anyhow::Result<ExitCode> {
     })
     .await?;
     bulk.commit().await?;
+    db.vacuum(&facts::BULK_TABLES).await?;
     println!("re-derived the valid doses of {n} children");
     Ok(ExitCode::SUCCESS)
 }

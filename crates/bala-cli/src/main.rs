@@ -9,6 +9,11 @@ mod indicators;
 
 use std::process::ExitCode;
 
+/// The engine, importers and lists allocate many small strings and vectors;
+/// mimalloc serves them markedly faster than glibc's allocator (ADR 0015).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = <cli::Cli as clap::Parser>::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

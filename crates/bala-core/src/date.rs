@@ -10,7 +10,29 @@ const ISO: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
 /// Parses `YYYY-MM-DD`, rejecting anything else (no times, no other orders).
 pub fn parse_date(s: &str) -> Result<Date, time::error::Parse> {
-    Date::parse(s.trim(), ISO)
+    let s = s.trim();
+    // Stored dates are always plain `YYYY-MM-DD`; reading them straight from
+    // the digits is several times faster than the general parser, which a
+    // due list or an import calls hundreds of thousands of times. Anything
+    // else (and any invalid day) goes to the parser for its error.
+    if let Some(d) = plain_iso(s.as_bytes()) {
+        return Ok(d);
+    }
+    Date::parse(s, ISO)
+}
+
+fn plain_iso(b: &[u8]) -> Option<Date> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0i32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + i32::from(c - b'0'))
+        })
+    };
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(num(8..10)?).ok()?;
+    Date::from_calendar_date(num(0..4)?, month, day).ok()
 }
 
 /// Formats a date as `YYYY-MM-DD`.
@@ -41,6 +63,28 @@ pub fn age_months(birth: Date, on: Date) -> i32 {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn the_fast_path_agrees_with_the_parser() {
+        for s in [
+            "2024-02-29",
+            "2023-02-29",
+            "0001-01-01",
+            "9999-12-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-1-01",
+            "2024/01/01",
+            "20a4-01-01",
+            "+024-01-01",
+            "2024-01-32",
+        ] {
+            let parsed = Date::parse(s, ISO).ok();
+            assert_eq!(plain_iso(s.as_bytes()).or(parsed), parsed, "{s}");
+            assert_eq!(parse_date(s).ok(), parsed, "{s}");
+        }
+    }
 
     #[test]
     fn parses_iso_only() {

@@ -16,6 +16,10 @@ use bala_store::Backend;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
 
+/// The allocator the `bala` binary ships with (ADR 0015), so figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The database under test: a fresh one generated here, or one given by URL.
 enum Bench {
     Fresh(TestDb),

@@ -264,6 +264,13 @@ async fn bulk_sessions(backend: Backend) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    // Vacuuming after a load runs outside any transaction and keeps the rows.
+    db.vacuum(&["bulk_t", "audit_log"]).await.unwrap();
+    let left: i64 = bala_store::sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(left, 5);
 }
 
 #[tokio::test]

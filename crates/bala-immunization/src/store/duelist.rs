@@ -169,8 +169,12 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
     deal(&mut children, &index, contraindications, |c, x| {
         c.record.contraindications.push(x)
     });
-    deal(&mut children, &index, refusals, |c, r| c.record.refusals.push(r));
-    deal(&mut children, &index, caregivers, |c, g| c.entry.caregivers.push(g));
+    deal(&mut children, &index, refusals, |c, r| {
+        c.record.refusals.push(r)
+    });
+    deal(&mut children, &index, caregivers, |c, g| {
+        c.entry.caregivers.push(g)
+    });
     Ok(children)
 }
 
@@ -265,7 +269,11 @@ fn caregiver_of(r: &dyn Cells) -> Option<(i64, i64, Caregiver)> {
     let kind = r.text(1).filter(|k| is_caregiver(k))?.to_string();
     let g = Caregiver {
         kind,
-        name: format!("{} {}", r.text(2).unwrap_or_default(), r.text(3).unwrap_or_default()),
+        name: format!(
+            "{} {}",
+            r.text(2).unwrap_or_default(),
+            r.text(3).unwrap_or_default()
+        ),
         phone: r.text(4).map(str::to_string),
     };
     Some((r.int(0)?, r.int(5)?, g))

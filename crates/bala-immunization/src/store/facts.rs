@@ -537,6 +537,9 @@ const DOSE_SELECT: &str =
 /// Re-derives the facts of `ids` and moves the counters by the difference,
 /// inside a bulk session (after a bulk load of their doses). Returns how many
 /// of them have doses.
+/// The tables a bulk load of doses changes, for [`bala_store::Db::vacuum`].
+pub const BULK_TABLES: [&str; 4] = ["people", "imm_doses", "imm_valid_doses", "imm_counts"];
+
 pub async fn refresh_people_bulk(
     bulk: &mut Bulk,
     calendars: &[Calendar],

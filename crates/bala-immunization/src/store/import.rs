@@ -184,6 +184,10 @@ async fn recorded_external_ids(
     Ok(out)
 }
 
+/// Imports writing at least this many doses vacuum the tables they filled
+/// (PostgreSQL; see [`bala_store::Db::vacuum`]).
+const VACUUM_AFTER: usize = 50_000;
+
 const DOSE_COLS: [&str; 14] = [
     "person_id",
     "given_on",
@@ -411,6 +415,11 @@ pub async fn doses(
     write_doses(&mut bulk, ctx, &cals, source, &to_write, progress, &lap).await?;
     bulk.commit().await?;
     lap("committed");
+    // Small imports leave this to autovacuum; a register's history needs it at once.
+    if to_write.len() >= VACUUM_AFTER {
+        db.vacuum(&super::facts::BULK_TABLES).await?;
+        lap("vacuumed");
+    }
     report.phases = phases.into_inner().unwrap_or_default();
     for a in &to_write {
         report.push(

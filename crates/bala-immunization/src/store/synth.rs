@@ -309,6 +309,7 @@ pub async fn generate(
     let mut bulk = db.bulk().await?;
     facts::rebuild_bulk(&mut bulk, &cals, &mut |_, _| {}).await?;
     bulk.commit().await?;
+    db.vacuum(&facts::BULK_TABLES).await?;
     report.refresh_seconds = t2.elapsed().as_secs_f64();
     Ok(report)
 }
