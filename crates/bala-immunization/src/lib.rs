@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "doses_by_person",
         sql: include_str!("../migrations/3004_doses_by_person.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3005,
+        name: "lists_by_area",
+        sql: include_str!("../migrations/3005_lists_by_area.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

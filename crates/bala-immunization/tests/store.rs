@@ -812,3 +812,112 @@ async fn coverage_cache_sqlite() {
 async fn coverage_cache_postgres() {
     coverage_cache(Backend::Postgres).await;
 }
+
+/// A dose's area follows its child (migration 3005): the due list reads a
+/// district's doses by area, so a child who moves, or whose duplicate record
+/// is merged into it, must bring every dose along, whoever made the change.
+async fn doses_follow_the_child(backend: Backend) {
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let birth = today() - Duration::days(430);
+    let kid = child(db, ctx, "Нұрлан", birth).await;
+    let twin = child(db, ctx, "Нұрлан", birth).await;
+    let given = birth + Duration::days(61);
+    doses::record(
+        db,
+        ctx,
+        kid,
+        &dose("HEXA", given),
+        &doses::Provenance::of("ui"),
+    )
+    .await
+    .unwrap();
+    doses::record(
+        db,
+        ctx,
+        twin,
+        &dose("PCV13", given),
+        &doses::Provenance::of("ui"),
+    )
+    .await
+    .unwrap();
+    let areas_of = |id: i64| async move {
+        bala_store::sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT area_code FROM imm_doses WHERE person_id = $1",
+        )
+        .bind(id)
+        .fetch_all(db.reader())
+        .await
+        .unwrap()
+    };
+    const OTHER: &str = "751210000";
+    // Moved by raw SQL, with no call into Bala: the trigger still moves the doses.
+    bala_store::sqlx::query("UPDATE people SET area_code = $1 WHERE id = $2")
+        .bind(OTHER)
+        .bind(kid)
+        .execute(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(areas_of(kid).await, vec![OTHER.to_string()]);
+    let overdue = |area: &'static str| duelist::Filter {
+        area: area.into(),
+        kind: duelist::Kind::Overdue,
+        on: today(),
+        until: None,
+        min_days_overdue: 0,
+    };
+    let listed = duelist::list(db, &actor, &scope, &overdue(OTHER))
+        .await
+        .unwrap();
+    let entry = listed
+        .iter()
+        .find(|e| e.person_id == kid)
+        .expect("listed in the new district");
+    // DTP1 was given, so the next DTP dose (not DTP1) is what is overdue.
+    assert!(
+        entry.items.iter().any(|i| i.label == "DTP2"),
+        "{:?}",
+        entry.items
+    );
+    assert!(
+        !entry.items.iter().any(|i| i.label == "DTP1"),
+        "{:?}",
+        entry.items
+    );
+    // The twin's record turns out to be a duplicate: its dose moves with the merge.
+    people::merge(db, ctx, kid, twin, bala_immunization::PERSON_REFS)
+        .await
+        .unwrap();
+    assert_eq!(areas_of(kid).await, vec![OTHER.to_string()]);
+    let listed = duelist::list(db, &actor, &scope, &overdue(OTHER))
+        .await
+        .unwrap();
+    let entry = listed
+        .iter()
+        .find(|e| e.person_id == kid)
+        .expect("still listed");
+    assert!(
+        !entry.items.iter().any(|i| i.label == "PCV1"),
+        "{:?}",
+        entry.items
+    );
+    assert!(
+        listed.iter().all(|e| e.person_id != twin),
+        "merged records are not listed"
+    );
+}
+
+#[tokio::test]
+async fn doses_follow_the_child_sqlite() {
+    doses_follow_the_child(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn doses_follow_the_child_postgres() {
+    doses_follow_the_child(Backend::Postgres).await;
+}

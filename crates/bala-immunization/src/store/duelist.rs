@@ -119,6 +119,20 @@ fn children_sql(scope_: &[AreaCode], area: &str, on: Date, select: &str, join: &
     sql
 }
 
+/// The recorded doses of every child living in the area (within scope), from
+/// the index `imm_doses_area`: a dose's area follows its child (migration
+/// 3005), so a district's doses lie together. Doses of children not on the
+/// list (too old, merged away) are dropped when dealt.
+fn doses_sql(scope_: &[AreaCode], area: &str) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags FROM imm_doses x
+         WHERE x.status = 'recorded' AND x.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ",
+    );
+    sql.push_arg(area).push(") AND ");
+    scope::push_area_within(&mut sql, "x.area_code", scope_);
+    sql
+}
+
 /// Loads the children of the area with everything the engine needs. The five
 /// queries (children, doses, contraindications, refusals, caregivers) each
 /// join the same selection of children, so they need no id lists and run at
@@ -130,10 +144,7 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
         "SELECT p.id, p.family_name, p.given_name, p.patronymic, p.iin, p.birth_date, p.sex, p.area_code, p.address, p.phone",
         "",
     );
-    let doses = of_children(
-        "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags",
-        " JOIN imm_doses x ON x.person_id = p.id AND x.status = 'recorded'",
-    );
+    let doses = doses_sql(scope_, area);
     let contraindications = of_children(
         "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id",
         " JOIN imm_contraindications x ON x.person_id = p.id",
