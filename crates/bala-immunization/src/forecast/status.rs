@@ -314,8 +314,7 @@ fn aged_out<'a>(
 ) -> Option<impl FnOnce() -> String + 'a> {
     let latest = next.latest?;
     let past = on > latest;
-    (past || next.earliest > latest).then(move || {
-        move || {
+    (past || next.earliest > latest).then_some(move || {
             let max = rule.max_age.map(|m| m.describe()).unwrap_or_default();
             if past {
                 format!(
@@ -328,7 +327,6 @@ fn aged_out<'a>(
                     rule.label, next.earliest, next.earliest_rule
                 )
             }
-        }
     })
 }
 

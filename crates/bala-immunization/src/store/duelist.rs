@@ -1,10 +1,11 @@
 //! Due and defaulter lists, zero-dose and under-immunized children for an area:
 //! the outreach lists a nurse prints in the morning.
 //!
-//! Lists are computed by running the engine over every child of the area (one
-//! query each for children, doses, exceptions and caregivers), so they always
-//! agree with the card; a district of a few thousand children takes
-//! milliseconds (see docs/benchmarks.md).
+//! Lists are computed by running the engine over every child of the area, so
+//! they always agree with the card. The children and their doses come from
+//! two covering indexes keyed by area (migration 3005, ADR 0016), exceptions
+//! and caregivers joined to the same selection; the five reads run at once and
+//! the engine is split over the cores (figures: docs/benchmarks.md).
 
 use super::{calendars, iso, Error};
 use crate::forecast::{self, Administration, ChildRecord, Contraindication, Refusal, SeriesStatus};
