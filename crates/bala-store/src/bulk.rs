@@ -240,18 +240,32 @@ impl Bulk {
     }
 }
 
+/// Runs a query on a SQLite connection and keeps what `each` makes of each
+/// row (rows it answers `None` for are skipped).
+pub(crate) fn sqlite_map<T>(
+    c: &rusqlite::Connection,
+    text: &str,
+    args: &[Value],
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<Option<T>>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut st = c.prepare_cached(&numbered(text))?;
+    bind_all(&mut st, args)?;
+    let mut rows = st.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.extend(each(r)?);
+    }
+    Ok(out)
+}
+
 /// Runs a query on a SQLite connection and returns its rows as values.
 pub(crate) fn sqlite_rows(
     c: &rusqlite::Connection,
     text: &str,
     args: &[Value],
 ) -> rusqlite::Result<Vec<Vec<Value>>> {
-    let mut st = c.prepare_cached(&numbered(text))?;
-    bind_all(&mut st, args)?;
-    let n = st.column_count();
-    let mut rows = st.raw_query();
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    sqlite_map(c, text, args, |r| {
+        let n = r.as_ref().column_count();
         let mut row = Vec::with_capacity(n);
         for i in 0..n {
             row.push(match r.get_ref(i)? {
@@ -263,9 +277,8 @@ pub(crate) fn sqlite_rows(
                 }
             });
         }
-        out.push(row);
-    }
-    Ok(out)
+        Ok(Some(row))
+    })
 }
 
 fn bind_sqlite(st: &mut rusqlite::CachedStatement, i: usize, v: &Value) -> rusqlite::Result<()> {
@@ -277,7 +290,7 @@ fn bind_sqlite(st: &mut rusqlite::CachedStatement, i: usize, v: &Value) -> rusql
 }
 
 /// Binds `?1 … ?n` (see [`numbered`]): argument k goes to slot k.
-pub(crate) fn bind_all(st: &mut rusqlite::CachedStatement, args: &[Value]) -> rusqlite::Result<()> {
+fn bind_all(st: &mut rusqlite::CachedStatement, args: &[Value]) -> rusqlite::Result<()> {
     for (i, v) in args.iter().enumerate() {
         bind_sqlite(st, i + 1, v)?;
     }

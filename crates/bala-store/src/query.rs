@@ -64,14 +64,6 @@ impl Value {
             _ => None,
         }
     }
-    /// The text moved out (empty if null or not text), leaving null behind:
-    /// for rows read once and taken apart, without copying every string.
-    pub fn take_text(&mut self) -> String {
-        match self {
-            Value::Text(v) => v.take().unwrap_or_default(),
-            _ => String::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default)]

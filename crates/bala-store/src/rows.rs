@@ -8,7 +8,7 @@
 //! through the ordinary pool, decoding by column type. The query is the same
 //! [`Sql`] on both (ADR 0013); writes never go this way.
 
-use crate::bulk::{join_err, sqlite_err, sqlite_rows};
+use crate::bulk::{join_err, sqlite_err, sqlite_map, sqlite_rows};
 use crate::db::{sqlite_path, Backend, Db};
 use crate::error::StoreError;
 use crate::query::{Sql, Value};
@@ -79,24 +79,29 @@ impl Cells for rusqlite::Row<'_> {
     }
 }
 
-/// Decodes each row of `text` with `decode`, keeping the rows it accepts.
-fn sqlite_rows_as<T>(
-    c: &rusqlite::Connection,
-    text: &str,
-    args: &[Value],
-    decode: impl Fn(&dyn Cells) -> Option<T>,
-) -> rusqlite::Result<Vec<T>> {
-    let mut st = c.prepare_cached(&crate::bulk::numbered(text))?;
-    crate::bulk::bind_all(&mut st, args)?;
-    let mut rows = st.raw_query();
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.extend(decode(r));
-    }
-    Ok(out)
-}
-
 impl Db {
+    /// Runs `read` with the query's text and arguments on an idle read-only
+    /// SQLite connection, on a blocking thread.
+    async fn on_reader<T, R>(&self, sql: &Sql, read: R) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        R: FnOnce(&rusqlite::Connection, &str, &[Value]) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let path = sqlite_path(self.url())
+            .ok_or_else(|| StoreError::Other("not a SQLite file URL".into()))?;
+        let readers = self.readers().clone();
+        let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
+        tokio::task::spawn_blocking(move || {
+            let c = readers.take(&path)?;
+            let out = read(&c, &text, &args);
+            readers.give_back(c);
+            out
+        })
+        .await
+        .map_err(join_err)?
+        .map_err(sqlite_err)
+    }
+
     /// Runs a read query and decodes every row with `decode` as it is read,
     /// keeping the rows it accepts. On SQLite the decoding happens on the
     /// reading thread straight from SQLite's buffers, so a large read makes no
@@ -109,19 +114,10 @@ impl Db {
     {
         match self.backend() {
             Backend::Sqlite => {
-                let path = sqlite_path(self.url())
-                    .ok_or_else(|| StoreError::Other("not a SQLite file URL".into()))?;
-                let readers = self.readers().clone();
-                let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
-                tokio::task::spawn_blocking(move || {
-                    let c = readers.take(&path)?;
-                    let out = sqlite_rows_as(&c, &text, &args, decode);
-                    readers.give_back(c);
-                    out
+                self.on_reader(sql, move |c, text, args| {
+                    sqlite_map(c, text, args, |r| Ok(decode(r)))
                 })
                 .await
-                .map_err(join_err)?
-                .map_err(sqlite_err)
             }
             Backend::Postgres => Ok(self
                 .rows(sql)
@@ -135,21 +131,7 @@ impl Db {
     /// Runs a read query and returns its rows as values, in column order.
     pub async fn rows(&self, sql: &Sql) -> Result<Vec<Vec<Value>>, StoreError> {
         match self.backend() {
-            Backend::Sqlite => {
-                let path = sqlite_path(self.url())
-                    .ok_or_else(|| StoreError::Other("not a SQLite file URL".into()))?;
-                let readers = self.readers().clone();
-                let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
-                tokio::task::spawn_blocking(move || {
-                    let c = readers.take(&path)?;
-                    let out = sqlite_rows(&c, &text, &args);
-                    readers.give_back(c);
-                    out
-                })
-                .await
-                .map_err(join_err)?
-                .map_err(sqlite_err)
-            }
+            Backend::Sqlite => self.on_reader(sql, sqlite_rows).await,
             Backend::Postgres => {
                 let rows = sql.query().fetch_all(self.reader()).await?;
                 rows.iter()

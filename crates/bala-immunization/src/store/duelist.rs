@@ -134,11 +134,11 @@ fn doses_sql(scope_: &[AreaCode], area: &str) -> Sql {
     sql
 }
 
-/// Loads the children of the area with everything the engine needs. The five
-/// queries (children, doses, contraindications, refusals, caregivers) each
-/// join the same selection of children, so they need no id lists and run at
-/// once, on as many connections; rows come through [`Db::rows`] (a due list
-/// reads tens of thousands of dose rows).
+/// Loads the children of the area with everything the engine needs. Five
+/// queries, none with an id list: the children, their doses by area
+/// ([`doses_sql`]), and contraindications, refusals and caregivers joined to
+/// the same selection of children. They run at once, on as many connections,
+/// each decoding its rows as it reads them ([`Db::rows_as`]).
 async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<Child>, Error> {
     let of_children = |select: &str, join: &str| children_sql(scope_, area, on, select, join);
     let people = of_children(

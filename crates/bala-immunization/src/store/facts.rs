@@ -534,12 +534,12 @@ const PEOPLE_SELECT: &str =
 const DOSE_SELECT: &str =
     "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses WHERE status = 'recorded' AND person_id";
 
-/// Re-derives the facts of `ids` and moves the counters by the difference,
-/// inside a bulk session (after a bulk load of their doses). Returns how many
-/// of them have doses.
 /// The tables a bulk load of doses changes, for [`bala_store::Db::vacuum`].
 pub const BULK_TABLES: [&str; 4] = ["people", "imm_doses", "imm_valid_doses", "imm_counts"];
 
+/// Re-derives the facts of `ids` and moves the counters by the difference,
+/// inside a bulk session (after a bulk load of their doses). Returns how many
+/// of them have doses.
 pub async fn refresh_people_bulk(
     bulk: &mut Bulk,
     calendars: &[Calendar],
