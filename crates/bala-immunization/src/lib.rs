@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "lists_by_area",
         sql: include_str!("../migrations/3005_lists_by_area.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3006,
+        name: "lean_writes",
+        sql: include_str!("../migrations/3006_lean_writes.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

@@ -260,6 +260,31 @@ async fn journey(backend: Backend) {
         .iter()
         .any(|o| o.row == 5 && o.field == "person_id"));
     assert!(card::dose_rows(db, younger).await.unwrap().is_empty());
+    // A nurse of another district cannot import into this child's record,
+    // whether the row names the child by id or by IIN.
+    let younger_iin = "240101500017";
+    bala_store::sqlx::query("UPDATE people SET iin = $1 WHERE id = $2")
+        .bind(younger_iin)
+        .bind(younger)
+        .execute(db.reader())
+        .await
+        .unwrap();
+    let foreign = import::read(
+        format!(
+            "person_id,iin,product,given_on\n{younger},,BCG,{b}\n,{younger_iin},BCG,{b}\n",
+            b = iso(younger_birth + Duration::days(1))
+        )
+        .as_bytes(),
+        &import::DOSE_COLUMNS,
+    )
+    .unwrap();
+    let out = import::doses(db, other, &foreign, "csv", false, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((out.imported, out.rejected), (0, 2), "{:?}", out.outcomes);
+    assert_eq!(out.outcomes[0].field, "person_id");
+    assert_eq!(out.outcomes[1].field, "iin");
+    assert!(card::dose_rows(db, younger).await.unwrap().is_empty());
     let real = import::doses(db, ctx, &table, "csv", false, &mut |_, _| {})
         .await
         .unwrap();

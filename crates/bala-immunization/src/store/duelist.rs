@@ -120,32 +120,47 @@ fn children_sql(scope_: &[AreaCode], area: &str, on: Date, select: &str, join: &
     sql
 }
 
-/// The recorded doses of every child living in the area (within scope), from
-/// the index `imm_doses_area`: a dose's area follows its child (migration
-/// 3005), so a district's doses lie together. Doses of children not on the
-/// list (too old, merged away) are dropped when dealt.
-fn doses_sql(scope_: &[AreaCode], area: &str) -> Sql {
+/// The recorded doses of the children living in the area (within scope) whose
+/// ids lie in `ids`, from the index `imm_doses_area`: a dose's area follows
+/// its child (migration 3005), so a district's doses lie together, ordered by
+/// person within each area. Doses of children not on the list (too old,
+/// merged away) are dropped when dealt.
+fn doses_sql(scope_: &[AreaCode], area: &str, ids: &std::ops::RangeInclusive<i64>) -> Sql {
     let mut sql = Sql::new(
         "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags FROM imm_doses x
          WHERE x.status = 'recorded' AND x.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ",
     );
-    sql.push_arg(area).push(") AND ");
+    sql.push_arg(area)
+        .push(") AND x.person_id >= ")
+        .push_arg(*ids.start())
+        .push(" AND x.person_id <= ")
+        .push_arg(*ids.end())
+        .push(" AND ");
     scope::push_area_within(&mut sql, "x.area_code", scope_);
     sql
 }
 
-/// Loads the children of the area with everything the engine needs. Five
-/// queries, none with an id list: the children, their doses by area
-/// ([`doses_sql`]), and contraindications, refusals and caregivers joined to
-/// the same selection of children. They run at once, on as many connections,
-/// each decoding its rows as it reads them ([`Db::rows_as`]).
+/// Splits the children's ids into `parts` ranges holding about as many
+/// children each, so their doses can be read on as many connections at once.
+fn id_ranges(children: &[Child], parts: usize) -> Vec<std::ops::RangeInclusive<i64>> {
+    let mut ids: Vec<i64> = children.iter().map(|c| c.entry.person_id).collect();
+    ids.sort_unstable();
+    let per = ids.len().div_ceil(parts.max(1)).max(1);
+    ids.chunks(per).map(|c| c[0]..=c[c.len() - 1]).collect()
+}
+
+/// Loads the children of the area with everything the engine needs, without
+/// id lists in SQL: the children, then their doses by area ([`doses_sql`]) in
+/// as many id ranges as there are cores, while contraindications, refusals and
+/// caregivers are read joined to the same selection of children. Every query
+/// runs on its own connection and decodes its rows as it reads them
+/// ([`Db::rows_as`]); the doses are most of the rows, hence their split.
 async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<Child>, Error> {
     let of_children = |select: &str, join: &str| children_sql(scope_, area, on, select, join);
     let people = of_children(
         "SELECT p.id, p.family_name, p.given_name, p.patronymic, p.iin, p.birth_date, p.sex, p.area_code, p.address, p.phone",
         "",
     );
-    let doses = doses_sql(scope_, area);
     let contraindications = of_children(
         "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id",
         " JOIN imm_contraindications x ON x.person_id = p.id",
@@ -162,14 +177,28 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
     );
     caregivers.push(" AND q.id = x.related_id AND ");
     scope::push_area_within(&mut caregivers, "q.area_code", scope_);
-    let (people, doses, contraindications, refusals, caregivers) = tokio::try_join!(
-        db.rows_as(&people, child_of),
-        db.rows_as(&doses, dose_of),
-        db.rows_as(&contraindications, contraindication_of),
-        db.rows_as(&refusals, refusal_of),
-        db.rows_as(&caregivers, caregiver_of),
+    let doses = async {
+        let children = db.rows_as(&people, child_of).await?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut reads = tokio::task::JoinSet::new();
+        for ids in id_ranges(&children, cores) {
+            let (db, sql) = (db.clone(), doses_sql(scope_, area, &ids));
+            reads.spawn(async move { db.rows_as(&sql, dose_of).await });
+        }
+        let mut doses = Vec::new();
+        while let Some(part) = reads.join_next().await {
+            doses.extend(
+                part.map_err(|e| bala_store::StoreError::Other(format!("reading doses: {e}")))??,
+            );
+        }
+        Ok::<_, Error>((children, doses))
+    };
+    let ((mut children, doses), contraindications, refusals, caregivers) = tokio::try_join!(
+        doses,
+        async { Ok::<_, Error>(db.rows_as(&contraindications, contraindication_of).await?) },
+        async { Ok::<_, Error>(db.rows_as(&refusals, refusal_of).await?) },
+        async { Ok::<_, Error>(db.rows_as(&caregivers, caregiver_of).await?) },
     )?;
-    let mut children = people;
     let index: HashMap<i64, usize> = children
         .iter()
         .enumerate()
@@ -245,11 +274,12 @@ fn child_of(r: &dyn Cells) -> Option<Child> {
     })
 }
 
-/// `person, id, given_on, product, lot_expiry, flags`, in date order.
+/// `person, id, given_on, product, lot_expiry, flags`, in date order. The
+/// storage id orders same-day doses here and is not copied into the record:
+/// lists never link a verdict back to its dose.
 fn dose_of(r: &dyn Cells) -> Option<(i64, (Date, i64), Administration)> {
     let (person, id, given) = (r.int(0)?, r.int(1)?, day(r, 2)?);
     let mut a = Administration::new(given, owned(r, 3));
-    a.id = Some(id.to_string());
     a.lot_expiry = day(r, 4);
     a.flags = super::facts::flags_from_text(r.text(5).unwrap_or_default());
     Some((person, (given, id), a))

@@ -132,34 +132,70 @@ pub fn read(bytes: &[u8], columns: &[&str]) -> Result<Table, ValidationErrors> {
 struct Child {
     id: i64,
     birth: Option<bala_core::Date>,
+    /// Where the child lives now: the area a new dose is filed under.
+    area: String,
 }
 
-/// The unmerged children in the caller's scope whose `column` (iin or id) is
-/// one of `keys`, read inside the import's own transaction.
-async fn children_by(
+/// Codes of every area inside the caller's scope, read inside the import's
+/// transaction.
+async fn areas_within(
     bulk: &mut Bulk,
     scope: &[bala_core::AreaCode],
+) -> Result<HashSet<String>, Error> {
+    if scope.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut sql = Sql::new("SELECT descendant FROM area_closure WHERE ancestor IN (");
+    sql.push_list(scope.iter().map(|a| a.as_str())).push(")");
+    Ok(bulk
+        .fetch(&sql)
+        .await?
+        .iter()
+        .filter_map(|r| r[0].text().map(str::to_string))
+        .collect())
+}
+
+/// The unmerged children whose `column` (iin or id) is one of `keys` and who
+/// live in one of the `within` areas, read inside the import's own transaction.
+/// The scope is checked here rather than in SQL: with an area condition beside
+/// the id list SQLite's planner walks the whole scope by area for every chunk
+/// (17 ms a chunk for a national scope against 0.8 ms by primary key).
+async fn children_by(
+    bulk: &mut Bulk,
+    within: &HashSet<String>,
     column: &str,
     keys: Vec<Value>,
 ) -> Result<HashMap<String, Child>, Error> {
     let mut out = HashMap::new();
     for chunk in keys.chunks(500) {
-        let mut sql =
-            Sql::new("SELECT id, iin, birth_date FROM people WHERE merged_into IS NULL AND ");
+        let mut sql = Sql::new(
+            "SELECT id, iin, birth_date, area_code FROM people WHERE merged_into IS NULL AND ",
+        );
         sql.push(column)
             .push(" IN (")
             .push_list(chunk.iter().cloned())
-            .push(") AND ");
-        bala_registry::scope::push_area_within(&mut sql, "area_code", scope);
+            .push(")");
         for r in bulk.fetch(&sql).await? {
-            let Some(id) = r[0].int() else { continue };
+            let (Some(id), Some(area)) = (r[0].int(), r[3].text()) else {
+                continue;
+            };
+            if !within.contains(area) {
+                continue;
+            }
             let key = if column == "iin" {
                 r[1].text().unwrap_or_default().to_string()
             } else {
                 id.to_string()
             };
             let birth = r[2].text().and_then(|d| bala_core::parse_date(d).ok());
-            out.insert(key, Child { id, birth });
+            out.insert(
+                key,
+                Child {
+                    id,
+                    birth,
+                    area: area.to_string(),
+                },
+            );
         }
     }
     Ok(out)
@@ -209,6 +245,7 @@ const DOSE_COLS: [&str; 14] = [
 struct Accepted {
     line: usize,
     person: i64,
+    area: String,
     dose: doses::ValidInput,
     ext: String,
 }
@@ -259,16 +296,17 @@ pub async fn doses(
         .filter(|r| cell(r, "iin").is_empty())
         .filter_map(|r| cell(r, "person_id").parse().ok())
         .collect();
+    let within = areas_within(&mut bulk, ctx.scope).await?;
     let by_iin = children_by(
         &mut bulk,
-        ctx.scope,
+        &within,
         "iin",
         iins.into_iter().map(Value::from).collect(),
     )
     .await?;
     let by_id = children_by(
         &mut bulk,
-        ctx.scope,
+        &within,
         "id",
         ids.into_iter().map(Value::from).collect(),
     )
@@ -349,6 +387,7 @@ pub async fn doses(
         accepted.push(Accepted {
             line,
             person: child.id,
+            area: child.area.clone(),
             dose,
             ext,
         });
@@ -444,21 +483,6 @@ async fn write_doses(
     progress: &mut (dyn FnMut(usize, usize) + Send),
     lap: &(dyn Fn(&str) + Sync),
 ) -> Result<(), Error> {
-    let areas: HashMap<i64, String> = {
-        let ids: HashSet<i64> = rows.iter().map(|a| a.person).collect();
-        let ids: Vec<i64> = ids.into_iter().collect();
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let mut sql = Sql::new("SELECT id, area_code FROM people WHERE id IN (");
-            sql.push_list(chunk.iter().copied()).push(")");
-            for r in bulk.fetch(&sql).await? {
-                if let (Some(id), Some(a)) = (r[0].int(), r[1].text()) {
-                    out.insert(id, a.to_string());
-                }
-            }
-        }
-        out
-    };
     let now = time_fmt::now();
     const PIECE: usize = 50_000;
     for (k, piece) in rows.chunks(PIECE).enumerate() {
@@ -474,7 +498,7 @@ async fn write_doses(
                     Value::Text(a.dose.lot_expiry.map(super::iso)),
                     Value::from(facts::flags_to_text(&a.dose.flags)),
                     Value::from(1i64),
-                    Value::Text(areas.get(&a.person).cloned()),
+                    Value::from(a.area.as_str()),
                     Value::from(source),
                     Value::from(a.ext.as_str()),
                     Value::from(now.as_str()),
