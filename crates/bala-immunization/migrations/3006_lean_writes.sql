@@ -8,13 +8,22 @@
 DROP INDEX imm_doses_campaign;
 CREATE INDEX imm_doses_campaign ON imm_doses (campaign_id, given_on) WHERE campaign_id IS NOT NULL;
 
+-- The valid-dose facts are derived from imm_doses, whose own foreign key
+-- already ties every dose to a person (people are merged, never deleted), and
+-- are rewritten whenever a child's doses change. A second foreign key on the
+-- derived rows cost a lookup per fact — on PostgreSQL a trigger query per row
+-- of a COPY — and guarded nothing the first does not.
+-- postgres:begin
+ALTER TABLE imm_valid_doses DROP CONSTRAINT imm_valid_doses_person_id_fkey;
+-- postgres:end
+
 -- sqlite:begin
--- The valid-dose facts are written and read by (person, label) only: stored
--- as a table clustered on that key (WITHOUT ROWID) they are one B-tree
+-- On SQLite the facts are also stored clustered on (person, label), the key
+-- they are written, deleted and re-derived by (WITHOUT ROWID): one B-tree
 -- instead of a rowid table plus its primary-key index. (PostgreSQL has no
 -- rowid to drop.)
 CREATE TABLE imm_valid_doses_new (
-    person_id BIGINT NOT NULL REFERENCES people (id),
+    person_id BIGINT NOT NULL,
     label TEXT NOT NULL,
     -- The child's area and birth year when the fact was counted, so the
     -- counters can be decremented exactly even after the child moves.
