@@ -509,9 +509,15 @@ async fn journey(backend: Backend) {
             .await
             .unwrap();
     let mut bulk = db.bulk().await.unwrap();
-    bala_immunization::store::facts::refresh_people_bulk(&mut bulk, &cals, &everyone)
-        .await
-        .unwrap();
+    let mut refresh = bala_immunization::store::facts::BulkRefresh::new(&cals);
+    for slice in everyone.chunks(2) {
+        let recorded = refresh.recorded(&mut bulk, slice).await.unwrap();
+        refresh
+            .rederive(&mut bulk, slice, slice, &recorded)
+            .await
+            .unwrap();
+    }
+    refresh.finish(&mut bulk).await.unwrap();
     bulk.commit().await.unwrap();
     let (after, from_facts) = recount().await;
     assert_eq!(

@@ -537,29 +537,67 @@ const DOSE_SELECT: &str =
 /// The tables a bulk load of doses changes, for [`bala_store::Db::vacuum`].
 pub const BULK_TABLES: [&str; 4] = ["people", "imm_doses", "imm_valid_doses", "imm_counts"];
 
-/// Re-derives the facts of `ids` and moves the counters by the difference,
-/// inside a bulk session (after a bulk load of their doses). Returns how many
-/// of them have doses.
-pub async fn refresh_people_bulk(
-    bulk: &mut Bulk,
-    calendars: &[Calendar],
-    ids: &[i64],
-) -> Result<usize, StoreError> {
-    let on = today();
-    let calendar = in_force(calendars, on);
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut deltas = Deltas::new();
-    let mut children = 0;
-    for chunk in ids.chunks(2_000) {
-        let old = bulk
-            .fetch(&ids_in(
+/// Re-derives the facts of children whose doses a bulk session changes, one
+/// slice of children at a time, and moves the counters by the difference at
+/// the end. The caller hands over each slice's doses — those recorded before
+/// ([`BulkRefresh::recorded`]) with the ones it is writing — so a load need
+/// not read back what it has just written.
+pub struct BulkRefresh<'c> {
+    calendar: &'c Calendar,
+    on: Date,
+    deltas: Deltas,
+    children: usize,
+}
+
+impl<'c> BulkRefresh<'c> {
+    pub fn new(calendars: &'c [Calendar]) -> BulkRefresh<'c> {
+        let on = today();
+        BulkRefresh {
+            calendar: in_force(calendars, on),
+            on,
+            deltas: Deltas::new(),
+            children: 0,
+        }
+    }
+
+    /// The recorded doses of `ids`, as (person, administration) sorted by
+    /// person, date and id.
+    pub async fn recorded(
+        &self,
+        bulk: &mut Bulk,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, Administration)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        doses_of(bulk, &ids_in(DOSE_SELECT, ids, "")).await
+    }
+
+    /// Replaces the facts of `ids` by those of `doses` (every recorded dose of
+    /// these children, grouped by person), counting the difference. Only the
+    /// `prior` children (those with doses recorded before) can have facts to
+    /// replace: a child without doses has none, and a load of new children
+    /// skips the lookup.
+    pub async fn rederive(
+        &mut self,
+        bulk: &mut Bulk,
+        ids: &[i64],
+        prior: &[i64],
+        doses: &[(i64, Administration)],
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let old = if prior.is_empty() {
+            Vec::new()
+        } else {
+            bulk.fetch(&ids_in(
                 "SELECT label, area_code, birth_year, given_on, by_12m, by_24m, timely FROM imm_valid_doses WHERE person_id",
-                chunk,
+                prior,
                 "",
             ))
-            .await?;
+            .await?
+        };
         for r in &old {
             let Some(given_on) = r[3].text().and_then(|d| parse_date(d).ok()) else {
                 continue;
@@ -575,20 +613,21 @@ pub async fn refresh_people_bulk(
                 area_code: text(&r[1]),
                 birth_year: r[2].int().unwrap_or_default(),
             };
-            add(&mut deltas, &fact, -1);
+            add(&mut self.deltas, &fact, -1);
         }
-        bulk.execute(&ids_in(
-            "DELETE FROM imm_valid_doses WHERE person_id",
-            chunk,
-            "",
-        ))
-        .await?;
-        let people = people_of(bulk, &ids_in(PEOPLE_SELECT, chunk, "")).await?;
-        let doses = doses_of(bulk, &ids_in(DOSE_SELECT, chunk, "")).await?;
-        let (facts, n) = derive(calendar, on, &people, &doses);
-        children += n;
+        if !old.is_empty() {
+            bulk.execute(&ids_in(
+                "DELETE FROM imm_valid_doses WHERE person_id",
+                prior,
+                "",
+            ))
+            .await?;
+        }
+        let people = people_of(bulk, &ids_in(PEOPLE_SELECT, ids, "")).await?;
+        let (facts, n) = derive(self.calendar, self.on, &people, doses);
+        self.children += n;
         for (_, f) in &facts {
-            add(&mut deltas, f, 1);
+            add(&mut self.deltas, f, 1);
         }
         bulk.insert(
             "imm_valid_doses",
@@ -596,26 +635,32 @@ pub async fn refresh_people_bulk(
             facts.iter().map(|(p, f)| fact_row(*p, f)).collect(),
         )
         .await?;
+        Ok(())
     }
-    for ((kind, area, year, label), v) in deltas {
-        if v == [0; 4] {
-            continue;
+
+    /// Moves the counters by what the slices changed; returns how many of the
+    /// children have doses.
+    pub async fn finish(self, bulk: &mut Bulk) -> Result<usize, StoreError> {
+        for ((kind, area, year, label), v) in self.deltas {
+            if v == [0; 4] {
+                continue;
+            }
+            let mut sql = Sql::new(COUNT_DELTA);
+            for a in [
+                Value::from(kind),
+                Value::from(area),
+                Value::from(year),
+                Value::from(label),
+            ] {
+                sql.arg(a);
+            }
+            for n in v {
+                sql.arg(n);
+            }
+            bulk.execute(&sql).await?;
         }
-        let mut sql = Sql::new(COUNT_DELTA);
-        for a in [
-            Value::from(kind),
-            Value::from(area),
-            Value::from(year),
-            Value::from(label),
-        ] {
-            sql.arg(a);
-        }
-        for n in v {
-            sql.arg(n);
-        }
-        bulk.execute(&sql).await?;
+        Ok(self.children)
     }
-    Ok(children)
 }
 
 /// Re-derives every child's facts and rebuilds the counters inside a bulk

@@ -7,6 +7,7 @@
 //! of a registered person, is reported unchanged.
 
 use super::{calendars, doses, facts, Error};
+use crate::forecast::Administration;
 use crate::table::{self, Table};
 use bala_core::{FieldError, ValidationErrors};
 use bala_registry::people::{self, CreateOutcome, Ctx};
@@ -284,6 +285,14 @@ pub async fn doses(
         }
     };
     let mut bulk = db.bulk().await?;
+    if file.rows.len() >= VACUUM_AFTER {
+        // A register loaded just before (people imported, a fresh database)
+        // may have no statistics yet, and PostgreSQL then plans the id-list
+        // lookups below as scans of the whole table.
+        for table in facts::BULK_TABLES {
+            bulk.analyze(table).await?;
+        }
+    }
     let iins: HashSet<String> = file
         .rows
         .iter()
@@ -472,8 +481,13 @@ pub async fn doses(
     Ok(report)
 }
 
+/// Children per slice of the write: their doses, then their facts.
+const SLICE: usize = 2_000;
+
 /// Writes the accepted doses, re-derives their children's facts and audits one
-/// entry per child, all in the import's transaction.
+/// entry per child, all in the import's transaction. Children go in slices:
+/// a slice's recorded doses are read, its new doses written, and its facts
+/// derived from both in memory, so nothing just written is read back.
 async fn write_doses(
     bulk: &mut Bulk,
     ctx: Ctx<'_>,
@@ -484,9 +498,19 @@ async fn write_doses(
     lap: &(dyn Fn(&str) + Sync),
 ) -> Result<(), Error> {
     let now = time_fmt::now();
-    const PIECE: usize = 50_000;
-    for (k, piece) in rows.chunks(PIECE).enumerate() {
-        let values = piece
+    // By child, each child's rows in file order.
+    let mut order: Vec<&Accepted> = rows.iter().collect();
+    order.sort_by_key(|a| a.person);
+    let by_child: Vec<&[&Accepted]> = order.chunk_by(|a, b| a.person == b.person).collect();
+    let mut refresh = facts::BulkRefresh::new(cals);
+    let mut written = 0;
+    for slice in by_child.chunks(SLICE) {
+        let ids: Vec<i64> = slice.iter().map(|c| c[0].person).collect();
+        let recorded = refresh.recorded(bulk, &ids).await?;
+        let mut prior: Vec<i64> = recorded.iter().map(|(p, _)| *p).collect();
+        prior.dedup();
+        let new: Vec<&Accepted> = slice.iter().flat_map(|c| c.iter().copied()).collect();
+        let values = new
             .iter()
             .map(|a| {
                 vec![
@@ -508,21 +532,27 @@ async fn write_doses(
             })
             .collect();
         bulk.insert("imm_doses", &DOSE_COLS, values).await?;
-        progress((k * PIECE + piece.len()).min(rows.len()), rows.len());
+        refresh
+            .rederive(bulk, &ids, &prior, &with_new(recorded, &new))
+            .await?;
+        written += new.len();
+        progress(written, rows.len());
     }
+    lap("doses written, facts re-derived");
+    refresh.finish(bulk).await?;
     bulk.analyze("imm_doses").await?;
-    lap("doses written");
-    let mut per_child: HashMap<i64, Vec<usize>> = HashMap::new();
-    for a in rows {
-        per_child.entry(a.person).or_default().push(a.line);
-    }
-    let ids: Vec<i64> = per_child.keys().copied().collect();
-    facts::refresh_people_bulk(bulk, cals, &ids).await?;
-    lap("facts re-derived");
-    let mut entries: Vec<NewEntry> = per_child
-        .into_iter()
-        .map(|(person, lines)| {
-            NewEntry::by(ctx.actor, "immunization.dose.import", "person", person).with_details(
+    lap("counters moved");
+    let mut entries: Vec<NewEntry> = by_child
+        .iter()
+        .map(|rows| {
+            let lines: Vec<usize> = rows.iter().map(|a| a.line).collect();
+            NewEntry::by(
+                ctx.actor,
+                "immunization.dose.import",
+                "person",
+                rows[0].person,
+            )
+            .with_details(
                 serde_json::json!({ "source": source, "doses": lines.len(), "rows": lines }),
             )
         })
@@ -531,6 +561,21 @@ async fn write_doses(
     audit::append_bulk(bulk, &entries).await?;
     lap("audited");
     Ok(())
+}
+
+/// A slice's recorded doses (grouped by person) with its new ones, grouped by
+/// person again. The engine orders each child's doses itself; same-day
+/// duplicates that differ only by storage id give the same facts either way.
+fn with_new(recorded: Vec<(i64, Administration)>, new: &[&Accepted]) -> Vec<(i64, Administration)> {
+    let mut all = recorded;
+    all.extend(new.iter().map(|a| {
+        let mut x = Administration::new(a.dose.given_on, a.dose.product.clone());
+        x.lot_expiry = a.dose.lot_expiry;
+        x.flags = a.dose.flags.clone();
+        (a.person, x)
+    }));
+    all.sort_by_key(|(person, _)| *person);
+    all
 }
 
 /// Imports people (children and caregivers).
