@@ -400,24 +400,32 @@ pub async fn synth(db: &Db, a: SynthArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let rate = |n: usize, s: f64| if s > 0.0 { (n as f64 / s) as u64 } else { 0 };
+    let people = r.children + r.mothers;
     println!(
-        "{} children in {} areas: {:.1} s ({} rows/s)",
+        "{} children ({} registered twice) and {} mothers as caregivers in {} areas: {:.1} s ({} rows/s)",
         r.children,
+        r.duplicates,
+        r.mothers,
         r.areas,
         r.people_seconds,
-        rate(r.children, r.people_seconds)
+        rate(people, r.people_seconds)
+    );
+    println!(
+        "{} measles refusals, {} contraindications recorded",
+        r.refusals, r.contraindications
     );
     if let Some(path) = &a.doses_to {
         println!(
-            "{} doses written to {} in {:.1} s",
+            "{} doses written to {} in {:.1} s ({} with a mistyped IIN)",
             r.doses,
             path.display(),
-            r.doses_seconds
+            r.doses_seconds,
+            r.bad_iins
         );
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} doses: {:.1} s ({} rows/s)",
+        "{} doses, refusals and contraindications: {:.1} s ({} doses/s)",
         r.doses,
         r.doses_seconds,
         rate(r.doses, r.doses_seconds)

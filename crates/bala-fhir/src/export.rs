@@ -78,7 +78,6 @@ pub fn immunization(d: &DoseRecord, table: &CodeTable) -> Value {
     let status = match d.status {
         DoseStatus::Completed => "completed",
         DoseStatus::EnteredInError => "entered-in-error",
-        DoseStatus::Refused => "not-done",
     };
     let mut r = json!({
         "resourceType": "Immunization",
@@ -90,14 +89,6 @@ pub fn immunization(d: &DoseRecord, table: &CodeTable) -> Value {
         "occurrenceDateTime": iso(d.date),
         "primarySource": d.primary_source,
     });
-    if d.status == DoseStatus::Refused {
-        r["statusReason"] = codeable(
-            vec![
-                json!({"system": REASON_SYSTEM, "code": "PATOBJ", "display": "patient objection"}),
-            ],
-            None,
-        );
-    }
     if let Some(l) = &d.lot {
         r["lotNumber"] = json!(l);
     }
@@ -124,6 +115,38 @@ pub fn immunization(d: &DoseRecord, table: &CodeTable) -> Value {
         r["protocolApplied"] = json!([p]);
     }
     r
+}
+
+/// A refusal as an `Immunization` that was not done because the caregiver
+/// objected (v3-ActReason PATOBJ), so a receiving register sees why the child
+/// is unvaccinated. The vaccine is named by antigen: no product was chosen.
+pub fn refusal(r: &RefusalRecord) -> Value {
+    // FHIR ids allow letters, digits, '-' and '.', at most 64 characters.
+    let id: String = format!("refusal-{}-{}-{}", r.patient_id, r.antigen, iso(r.date))
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    let mut reason = json!({"coding": [{"system": REASON_SYSTEM, "code": "PATOBJ", "display": "patient objection"}]});
+    if !r.reason.is_empty() {
+        reason["text"] = json!(r.reason);
+    }
+    json!({
+        "resourceType": "Immunization",
+        "id": id,
+        "status": "not-done",
+        "statusReason": reason,
+        "vaccineCode": codeable(vec![json!({"system": ANTIGEN_SYSTEM, "code": r.antigen})], Some(&r.antigen)),
+        "patient": {"reference": format!("Patient/{}", r.patient_id)},
+        "occurrenceDateTime": iso(r.date),
+        "primarySource": true,
+    })
 }
 
 /// An `ImmunizationRecommendation` from Bala's forecast, with LOINC date criteria
@@ -158,6 +181,10 @@ pub fn recommendation(f: &Forecast) -> Value {
             }
             if let Some(e) = &i.explanation {
                 r["description"] = json!(e);
+            }
+            if let Some(c) = &i.contraindication {
+                r["contraindicatedVaccineCode"] = json!([{"coding": [{"system": ANTIGEN_SYSTEM, "code": i.antigen}], "text": i.antigen}]);
+                r["forecastReason"] = json!([{"text": c}]);
             }
             r
         })

@@ -319,7 +319,15 @@ fn read_immunization(v: &Value, loc: &str, table: &CodeTable) -> Result<DoseReco
     let status = match str_at(v, "status") {
         Some("completed") => Some(DoseStatus::Completed),
         Some("entered-in-error") => Some(DoseStatus::EnteredInError),
-        Some("not-done") => Some(DoseStatus::Refused),
+        Some("not-done") => {
+            // Checked first: its vaccine code names an antigen, not a product,
+            // and a "not mapped" error would hide the real answer.
+            e.push(
+                "status",
+                "not-done Immunizations (refusals) are not imported; record the refusal on the child's card",
+            );
+            return Err(e.list);
+        }
         Some(s) => {
             e.push("status", format!("'{s}' is not an Immunization status"));
             None
@@ -555,6 +563,31 @@ mod tests {
     }
 
     #[test]
+    fn refusals_export_as_not_done_and_import_is_refused_by_status() {
+        let t = CodeTable::defaults();
+        let r = crate::refusal(&crate::RefusalRecord {
+            patient_id: "17".into(),
+            antigen: "MMR".into(),
+            date: date!(2024 - 09 - 01),
+            reason: "religious beliefs".into(),
+        });
+        assert_eq!(r["id"], "refusal-17-MMR-2024-09-01");
+        assert_eq!(r["status"], "not-done");
+        assert_eq!(r["statusReason"]["coding"][0]["code"], "PATOBJ");
+        assert_eq!(r["statusReason"]["text"], "religious beliefs");
+        assert_eq!(
+            r["vaccineCode"]["coding"][0]["system"],
+            crate::ANTIGEN_SYSTEM
+        );
+        assert_eq!(r["occurrenceDateTime"], "2024-09-01");
+        let p = parse(&bundle(vec![patient(&child()), r]).to_string(), &t);
+        assert!(p.doses.is_empty());
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert_eq!(p.problems[0].location, "resource.entry[1].resource.status");
+        assert!(p.problems[0].message.contains("record the refusal"));
+    }
+
+    #[test]
     fn recommendation_carries_loinc_date_criteria() {
         let f = Forecast {
             patient_id: "17".into(),
@@ -568,6 +601,7 @@ mod tests {
                 recommended: Some(date!(2024 - 08 - 01)),
                 overdue_from: Some(date!(2024 - 08 - 29)),
                 explanation: Some("minimum interval 4 weeks after DTP1".into()),
+                contraindication: None,
             }],
         };
         let r = recommendation(&f);
@@ -575,9 +609,22 @@ mod tests {
             r["recommendation"][0]["dateCriterion"][1]["code"]["coding"][0]["code"],
             "30980-7"
         );
+        assert!(r["recommendation"][0].get("forecastReason").is_none());
+        let mut c = f.clone();
+        c.items[0].status = "contraindicated".into();
+        c.items[0].contraindication = Some("anaphylaxis (permanent)".into());
+        let r = recommendation(&c);
+        assert_eq!(
+            r["recommendation"][0]["forecastReason"][0]["text"],
+            "anaphylaxis (permanent)"
+        );
+        assert_eq!(
+            r["recommendation"][0]["contraindicatedVaccineCode"][0]["coding"][0]["code"],
+            "DTP"
+        );
         assert_eq!(
             r["recommendation"][0]["forecastStatus"]["coding"][0]["code"],
-            "overdue"
+            "contraindicated"
         );
     }
 

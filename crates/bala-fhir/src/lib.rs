@@ -24,7 +24,7 @@ pub mod import;
 pub mod store;
 
 pub use codes::{CodeTable, Coding};
-pub use export::{bundle, immunization, ndjson, patient, recommendation};
+pub use export::{bundle, immunization, ndjson, patient, recommendation, refusal};
 pub use import::{parse, Parsed, Problem};
 
 use bala_core::{Date, Sex};
@@ -68,8 +68,6 @@ pub enum DoseStatus {
     Completed,
     /// Recorded in error (voided in Bala).
     EnteredInError,
-    /// Refused by the caregiver.
-    Refused,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +107,19 @@ pub struct ForecastItem {
     pub overdue_from: Option<Date>,
     /// Why: the rule that produced the dates, in words.
     pub explanation: Option<String>,
+    /// For a contraindicated series: the recorded reason and how long it holds.
+    #[serde(default)]
+    pub contraindication: Option<String>,
+}
+
+/// A caregiver's refusal of an antigen, exported as a `not-done` Immunization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusalRecord {
+    pub patient_id: String,
+    /// Bala antigen code (MMR, DTP, …): a refusal is of an antigen, not a product.
+    pub antigen: String,
+    pub date: Date,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@
 
 use crate::codes::{CodeTable, Mapping};
 use crate::import::Problem;
-use crate::{DoseRecord, DoseStatus, Forecast, ForecastItem, PatientRecord};
+use crate::{DoseRecord, DoseStatus, Forecast, ForecastItem, PatientRecord, RefusalRecord};
 use bala_core::{parse_date, AreaCode, Date, Sex, ValidationErrors};
 use bala_immunization::forecast::SeriesStatus;
 use bala_immunization::store::{calendars, card, doses, facts};
@@ -272,6 +272,9 @@ fn forecast_record(c: &card::Card) -> Forecast {
                 recommended: s.next.as_ref().map(|n| n.recommended),
                 overdue_from: s.next.as_ref().map(|n| n.overdue_from),
                 explanation: Some(s.explanation.clone()).filter(|e| !e.is_empty()),
+                contraindication: (s.status == SeriesStatus::Contraindicated)
+                    .then(|| contraindication_text(c, &s.antigen))
+                    .flatten(),
             })
         })
         .collect();
@@ -282,8 +285,36 @@ fn forecast_record(c: &card::Card) -> Forecast {
     }
 }
 
+/// Why a series is contraindicated on the card's date: the reasons of the
+/// contraindications active then, each with how long it holds.
+fn contraindication_text(c: &card::Card, antigen: &str) -> Option<String> {
+    let on = c.forecast.on;
+    let reasons: Vec<String> = c
+        .record
+        .contraindications
+        .iter()
+        .filter(|x| x.antigen == antigen && x.active_on(on))
+        .map(|x| match x.until {
+            Some(u) => format!("{} (until {})", x.reason, bala_core::date::iso(u)),
+            None => format!("{} (permanent)", x.reason),
+        })
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+fn refusal_records(c: &card::Card) -> impl Iterator<Item = RefusalRecord> + '_ {
+    c.record.refusals.iter().map(|r| RefusalRecord {
+        patient_id: c.person.id.to_string(),
+        antigen: r.antigen.clone(),
+        date: r.date,
+        reason: r.reason.clone(),
+    })
+}
+
 /// The child's resources: Patient, one Immunization per stored dose (entered-in-error
-/// ones with that status), and the ImmunizationRecommendation of `on`. Unaudited.
+/// ones with that status) and per refusal (`not-done`), and the
+/// ImmunizationRecommendation of `on` (contraindications give their reasons there).
+/// Unaudited.
 async fn resources(
     db: &Db,
     person: Person,
@@ -297,6 +328,7 @@ async fn resources(
         .iter()
         .filter_map(|d| dose_record(c.person.id, d))
         .map(|d| crate::immunization(&d, table))
+        .chain(refusal_records(&c).map(|r| crate::refusal(&r)))
         .collect();
     let rec = crate::recommendation(&forecast_record(&c));
     Ok((patient, imms, rec))
@@ -783,16 +815,6 @@ async fn import_dose(
         }
         Some(Target::Existing(p)) => p,
     };
-    if d.status == DoseStatus::Refused {
-        report.push(
-            loc,
-            &name,
-            "rejected",
-            "status",
-            "not-done (refused) Immunizations are not imported; record the refusal on the child's card",
-        );
-        return Ok(());
-    }
     let ext = format!("{SOURCE}:{}", d.id);
     let in_error = d.status == DoseStatus::EnteredInError;
     if let Some(r) =

@@ -39,6 +39,54 @@ fn file_error(message: String) -> ValidationErrors {
     ValidationErrors::single(FieldError::new("file", "err-import-file", message))
 }
 
+/// At most this many rows are named when cells lie beyond the header, so a
+/// file shifted by one column gives a readable answer, not a million lines.
+const OVERFLOW_ROWS_NAMED: usize = 20;
+
+/// Collects the rows that carry values in columns without a header. Such a
+/// value belongs to no field, and dropping it silently could lose data (a
+/// shifted row, a lot number typed one cell too far right).
+#[derive(Default)]
+struct Overflow {
+    rows: usize,
+    errors: ValidationErrors,
+}
+
+impl Overflow {
+    /// Pads a short row; records a row whose extra cells are not all blank.
+    /// `line` is the 1-based row number in the file (the header is row 1).
+    fn fit(&mut self, row: &mut Vec<String>, width: usize, line: usize) {
+        if let Some(extra) = row.iter().skip(width).position(|c| !c.trim().is_empty()) {
+            self.rows += 1;
+            if self.rows <= OVERFLOW_ROWS_NAMED {
+                let column = width + extra + 1;
+                self.errors.push(
+                    format!("row {line}"),
+                    "err-import-file",
+                    format!(
+                        "a value ({:?}) in column {column} lies beyond the header's \
+                         {width} columns: name that column or remove the value",
+                        row[width + extra].trim()
+                    ),
+                );
+            }
+        }
+        row.resize(width, String::new());
+    }
+
+    fn into_result(mut self) -> Result<(), ValidationErrors> {
+        if self.rows > OVERFLOW_ROWS_NAMED {
+            let more = self.rows - OVERFLOW_ROWS_NAMED;
+            self.errors.push(
+                "file",
+                "err-import-file",
+                format!("{more} more rows have values beyond the header"),
+            );
+        }
+        self.errors.into_result()
+    }
+}
+
 /// Reads CSV (comma or semicolon, as Excel writes in Russian locales), trimming
 /// a byte-order mark and lower-casing headers.
 pub fn from_csv(text: &str) -> Result<Table, ValidationErrors> {
@@ -66,15 +114,19 @@ pub fn from_csv(text: &str) -> Result<Table, ValidationErrors> {
         headers,
         rows: Vec::new(),
     };
+    let mut overflow = Overflow::default();
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| file_error(format!("row {} cannot be read: {e}", i + 2)))?;
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        // The reader skips blank lines, so the record's own line is the row to name.
+        let line = rec.position().map_or(i + 2, |p| p.line() as usize);
         let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
-        row.resize(t.headers.len(), String::new());
+        overflow.fit(&mut row, t.headers.len(), line);
         t.rows.push(row);
     }
+    overflow.into_result()?;
     Ok(t)
 }
 
@@ -118,23 +170,32 @@ pub fn from_xlsx(bytes: &[u8]) -> Result<Table, ValidationErrors> {
         cells.extend(r.iter().map(cell));
         cells
     });
-    let headers: Vec<String> = rows
+    let mut headers: Vec<String> = rows
         .next()
         .ok_or_else(|| file_error("the sheet is empty".into()))?
         .iter()
         .map(|h| h.trim().to_lowercase())
         .collect();
+    // A sheet's range spans its widest row, so the header row arrives padded
+    // with blank cells; the header ends at its last named column.
+    let named = headers
+        .iter()
+        .rposition(|h| !h.is_empty())
+        .map_or(0, |i| i + 1);
+    headers.truncate(named);
     let mut t = Table {
         headers,
         rows: Vec::new(),
     };
-    for mut row in rows {
+    let mut overflow = Overflow::default();
+    for (i, mut row) in rows.enumerate() {
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        row.resize(t.headers.len(), String::new());
+        overflow.fit(&mut row, t.headers.len(), i + 2);
         t.rows.push(row);
     }
+    overflow.into_result()?;
     Ok(t)
 }
 
@@ -180,11 +241,49 @@ mod tests {
 
     #[test]
     fn csv_reads_semicolons_bom_and_pads_rows() {
-        let t = from_csv("\u{feff}IIN;Product\n123;BCG\n\n;HEXA;extra\n456\n").unwrap();
+        let t = from_csv("\u{feff}IIN;Product\n123;BCG\n\n;HEXA;\n456\n").unwrap();
         assert_eq!(t.headers, vec!["iin", "product"]);
         assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[1], vec!["", "HEXA"]);
         assert_eq!(t.get(&t.rows[2], "product"), "");
         assert_eq!(t.get(&t.rows[0], "missing"), "");
+    }
+
+    #[test]
+    fn csv_values_beyond_the_header_are_refused_by_row() {
+        let e = from_csv("iin,product\n123,BCG\n456,HEXA,LOT-7\n789,MMR, \n").unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        assert_eq!(e.0[0].field, "row 3");
+        assert!(e.0[0].detail.contains("(\"LOT-7\") in column 3"), "{e}");
+        assert!(e.0[0].detail.contains("header's 2 columns"), "{e}");
+    }
+
+    #[test]
+    fn many_overflowing_rows_are_summarised() {
+        let mut text = String::from("iin\n");
+        for i in 0..25 {
+            text.push_str(&format!("{i},x\n"));
+        }
+        let e = from_csv(&text).unwrap_err();
+        assert_eq!(e.0.len(), OVERFLOW_ROWS_NAMED + 1);
+        assert_eq!(e.0[0].field, "row 2");
+        assert!(e.0.last().unwrap().detail.starts_with("5 more rows"), "{e}");
+    }
+
+    #[test]
+    fn xlsx_values_beyond_the_header_are_refused_by_row() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "iin").unwrap();
+        ws.write_string(0, 1, "product").unwrap();
+        ws.write_string(1, 0, "123").unwrap();
+        ws.write_string(1, 1, "BCG").unwrap();
+        ws.write_string(2, 0, "456").unwrap();
+        ws.write_string(2, 3, "shifted").unwrap();
+        let e = from_xlsx(&wb.save_to_buffer().unwrap()).unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        assert_eq!(e.0[0].field, "row 3");
+        assert!(e.0[0].detail.contains("column 4"), "{e}");
     }
 
     #[test]

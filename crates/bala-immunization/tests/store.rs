@@ -952,3 +952,56 @@ async fn doses_follow_the_child_sqlite() {
 async fn doses_follow_the_child_postgres() {
     doses_follow_the_child(Backend::Postgres).await;
 }
+
+/// The synthetic cohort on either database: every mother linked, every
+/// refusal and contraindication stored, duplicates carrying no IIN.
+async fn synth_writes_what_it_reports(backend: Backend) {
+    use bala_immunization::store::synth;
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let o = synth::Options {
+        births: 3000,
+        year: 2024,
+        seed: 7,
+        doses_to: None,
+    };
+    let r = synth::generate(db, &o, &mut |_, _| {}).await.unwrap();
+    let count = |sql: &'static str| async move {
+        bala_store::sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(db.reader())
+            .await
+            .unwrap() as usize
+    };
+    assert!(
+        r.duplicates > 0 && r.refusals > 0 && r.contraindications > 0,
+        "{r:?}"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM people").await,
+        r.children + r.mothers
+    );
+    // Duplicates carry no IIN, nor do about 2 % of the children themselves.
+    let no_iin = count("SELECT COUNT(*) FROM people WHERE iin IS NULL").await;
+    assert!(
+        no_iin > r.duplicates && no_iin < r.duplicates + r.children / 25,
+        "{no_iin} without IIN, {r:?}"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM relationships").await, r.mothers);
+    assert_eq!(count("SELECT COUNT(*) FROM imm_refusals").await, r.refusals);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM imm_contraindications").await,
+        r.contraindications
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM imm_doses").await, r.doses);
+    // The cohort is about 3000 children, most with a mother on file.
+    assert!(r.children >= 3000 && r.mothers > 2400, "{r:?}");
+}
+
+#[tokio::test]
+async fn synth_writes_what_it_reports_sqlite() {
+    synth_writes_what_it_reports(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn synth_writes_what_it_reports_postgres() {
+    synth_writes_what_it_reports(Backend::Postgres).await;
+}

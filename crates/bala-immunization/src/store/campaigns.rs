@@ -200,18 +200,30 @@ pub async fn create(
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Campaign>, Error> {
-    let ids: Vec<i64> =
-        sqlx::query("SELECT id FROM imm_campaigns ORDER BY start_date DESC, id DESC")
-            .fetch_all(db.reader())
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
-    let mut out = Vec::new();
-    for id in ids {
-        out.push(get(db, id).await?);
+    // Two reads, not one per campaign: the areas of all campaigns, then the campaigns.
+    let mut areas: BTreeMap<i64, Vec<CampaignArea>> = BTreeMap::new();
+    for a in sqlx::query(
+        "SELECT campaign_id, area_code, target FROM imm_campaign_areas \
+         ORDER BY campaign_id, area_code",
+    )
+    .fetch_all(db.reader())
+    .await?
+    {
+        areas
+            .entry(a.try_get("campaign_id")?)
+            .or_default()
+            .push(campaign_area(&a)?);
     }
-    Ok(out)
+    sqlx::query("SELECT * FROM imm_campaigns ORDER BY start_date DESC, id DESC")
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(|r| {
+            let id: i64 = r.try_get("id")?;
+            campaign(r, areas.remove(&id).unwrap_or_default())
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Error::from)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Campaign, Error> {
@@ -225,15 +237,21 @@ pub async fn get(db: &Db, id: i64) -> Result<Campaign, Error> {
         .fetch_all(db.reader())
         .await?
         .iter()
-        .map(|a| {
-            Ok(CampaignArea {
-                area_code: a.try_get("area_code")?,
-                target: a.try_get("target")?,
-            })
-        })
+        .map(campaign_area)
         .collect::<Result<_, sqlx::Error>>()?;
+    Ok(campaign(&r, areas)?)
+}
+
+fn campaign_area(a: &sqlx::any::AnyRow) -> Result<CampaignArea, sqlx::Error> {
+    Ok(CampaignArea {
+        area_code: a.try_get("area_code")?,
+        target: a.try_get("target")?,
+    })
+}
+
+fn campaign(r: &sqlx::any::AnyRow, areas: Vec<CampaignArea>) -> Result<Campaign, sqlx::Error> {
     Ok(Campaign {
-        id,
+        id: r.try_get("id")?,
         name: r.try_get("name")?,
         product: r.try_get("product")?,
         start_date: r.try_get("start_date")?,

@@ -3,6 +3,7 @@
 //! is a read of personal data and is audited.
 
 use super::{calendars, facts, Error};
+use crate::calendar::Calendar;
 use crate::forecast::{self, ChildRecord, Forecast, Outcome};
 use bala_core::Date;
 use bala_registry::people::{fetch_in_scope, Ctx, Person};
@@ -49,6 +50,10 @@ pub struct Verdict {
 pub struct Card {
     pub person: Person,
     pub calendar_id: String,
+    /// The calendar the card was judged against, so a page can name its
+    /// antigens and offer its products without reading the calendars again.
+    #[serde(skip)]
+    pub calendar: Calendar,
     pub record: ChildRecord,
     pub forecast: Forecast,
     pub doses: Vec<DoseRow>,
@@ -134,6 +139,7 @@ pub async fn unaudited(db: &Db, person: Person, on: Date) -> Result<Card, Error>
     Ok(Card {
         person,
         calendar_id: cal.id.clone(),
+        calendar: cal.clone(),
         record,
         forecast: fc,
         doses,

@@ -234,10 +234,11 @@ pub async fn compute(
             BTreeMap::new(),
         ),
     };
+    let officials = population::official_under(db, area, year).await?;
     let mut out = Vec::new();
     for code in &codes {
         let (reg, aged) = registered.get(code).copied().unwrap_or((0, 0));
-        let official = population::official(db, code, year).await?;
+        let official = officials.get(code).copied().flatten();
         let denominator = match basis {
             Basis::Cohort => Some(reg),
             Basis::Period => official,

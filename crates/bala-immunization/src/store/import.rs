@@ -333,12 +333,12 @@ pub async fn doses(
             match by_iin.get(&iin) {
                 Some(c) => c,
                 None => {
-                    report.push(
-                        line,
-                        "rejected",
-                        "iin",
-                        format!("no child with IIN {iin} in your areas"),
-                    );
+                    // A mistyped IIN says what is wrong with it, not just "not found".
+                    let why = match bala_core::Iin::parse(&iin) {
+                        Err(e) => format!("IIN {iin} is not valid: {e}"),
+                        Ok(_) => format!("no child with IIN {iin} in your areas"),
+                    };
+                    report.push(line, "rejected", "iin", why);
                     continue;
                 }
             }

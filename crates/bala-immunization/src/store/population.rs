@@ -8,6 +8,7 @@ use bala_store::audit::{self, Actor, NewEntry};
 use bala_store::sqlx::{self, Row};
 use bala_store::{time_fmt, Db};
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Estimate {
@@ -18,38 +19,60 @@ pub struct Estimate {
     pub updated_at: String,
 }
 
-/// The estimate for `area` in `year`: its own, else the sum over its child areas
-/// (when every child area has one, so a partial sum never passes for a total).
-pub async fn official(db: &Db, area: &str, year: i32) -> Result<Option<i64>, Error> {
-    if let Some(r) = sqlx::query(
-        "SELECT surviving_infants FROM imm_target_population WHERE area_code = $1 AND year = $2",
+/// The estimates for `area` and each of its child areas in `year`, in two reads
+/// whatever the number of areas (coverage asks for a region and its districts).
+/// Each is the area's own estimate, else the sum over its child areas when every
+/// child area has one, so a partial sum never passes for a total.
+pub async fn official_under(
+    db: &Db,
+    area: &str,
+    year: i32,
+) -> Result<BTreeMap<String, Option<i64>>, Error> {
+    // The area, its children and its grandchildren (whose sums may stand in
+    // for a child's missing estimate), each with its own estimate if any.
+    let rows = sqlx::query(
+        "SELECT a.code, a.parent_code, t.surviving_infants \
+         FROM area_closure c JOIN areas a ON a.code = c.descendant \
+         LEFT JOIN imm_target_population t ON t.area_code = a.code AND t.year = $2 \
+         WHERE c.ancestor = $1 AND c.depth <= 2",
     )
     .bind(area)
     .bind(year as i64)
-    .fetch_optional(db.reader())
-    .await?
-    {
-        return Ok(Some(r.try_get(0)?));
-    }
-    let children = areas::children(db, area).await?;
-    if children.is_empty() {
-        return Ok(None);
-    }
-    let mut total = 0;
-    for c in &children {
-        match sqlx::query(
-            "SELECT surviving_infants FROM imm_target_population WHERE area_code = $1 AND year = $2",
-        )
-        .bind(&c.code)
-        .bind(year as i64)
-        .fetch_optional(db.reader())
-        .await?
-        {
-            Some(r) => total += r.try_get::<i64, _>(0)?,
-            None => return Ok(None),
+    .fetch_all(db.reader())
+    .await?;
+    let mut own = HashMap::new();
+    let mut children: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &rows {
+        let code: String = r.try_get("code")?;
+        if let Some(parent) = r.try_get::<Option<String>, _>("parent_code")? {
+            children.entry(parent).or_default().push(code.clone());
+        }
+        if let Some(n) = r.try_get::<Option<i64>, _>("surviving_infants")? {
+            own.insert(code, n);
         }
     }
-    Ok(Some(total))
+    let mut codes = vec![area.to_string()];
+    codes.extend(children.get(area).cloned().unwrap_or_default());
+    Ok(codes
+        .into_iter()
+        .map(|c| {
+            let n = estimate_of(&c, &own, &children);
+            (c, n)
+        })
+        .collect())
+}
+
+/// An area's own estimate, else the sum over its child areas if all have one.
+fn estimate_of(
+    code: &str,
+    own: &HashMap<String, i64>,
+    children: &HashMap<String, Vec<String>>,
+) -> Option<i64> {
+    if let Some(n) = own.get(code) {
+        return Some(*n);
+    }
+    let kids = children.get(code).filter(|k| !k.is_empty())?;
+    kids.iter().map(|k| own.get(k)).sum()
 }
 
 pub async fn list(db: &Db, year: i32) -> Result<Vec<Estimate>, Error> {
@@ -133,4 +156,29 @@ pub async fn save(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_estimate_is_the_areas_own_else_a_complete_sum_of_its_children() {
+        let own: HashMap<String, i64> = [("R1", 900), ("D1", 40), ("D2", 60), ("D3", 10)]
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), n))
+            .collect();
+        let children: HashMap<String, Vec<String>> = [
+            ("R1", vec!["D1", "D2"]),
+            ("R2", vec!["D1", "D2"]),
+            ("R3", vec!["D3", "D4"]),
+        ]
+        .into_iter()
+        .map(|(p, k)| (p.to_string(), k.into_iter().map(String::from).collect()))
+        .collect();
+        assert_eq!(estimate_of("R1", &own, &children), Some(900), "own wins");
+        assert_eq!(estimate_of("R2", &own, &children), Some(100), "sum");
+        assert_eq!(estimate_of("R3", &own, &children), None, "D4 has none");
+        assert_eq!(estimate_of("D4", &own, &children), None, "leaf without");
+    }
 }

@@ -1,8 +1,12 @@
 //! A deterministic synthetic Kazakhstan for benchmarks and load tests: one
 //! birth cohort spread over the leaf areas of the tree, with dose histories in
 //! controlled fractions (on time, late, too early and therefore invalid,
-//! dropping out, zero-dose, refusing), a share of duplicate records, then the
-//! valid-dose facts and counters derived in bulk.
+//! dropping out, zero-dose, refusing measles vaccine, contraindicated), mothers
+//! registered as caregivers with a phone, a share of children registered twice
+//! (the second record without an IIN holding the later doses), then the
+//! valid-dose facts and counters derived in bulk. Written as an import file
+//! instead (`doses_to`), doses name the child by IIN where it has one, and a
+//! share of those IINs are mistyped (a wrong check digit), as in real registers.
 //!
 //! Rows go in through bulk sessions (ADR 0013), one per phase, bypassing
 //! the per-record API (and its audit entries): this is test data, never mixed
@@ -29,8 +33,17 @@ pub struct Options {
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub areas: usize,
+    /// Children of the cohort, duplicates included.
     pub children: usize,
+    /// Second records of a child already registered.
+    pub duplicates: usize,
+    /// Mothers registered as the children's caregivers.
+    pub mothers: usize,
+    pub refusals: usize,
+    pub contraindications: usize,
     pub doses: usize,
+    /// Import-file rows whose IIN has a wrong check digit (`doses_to` only).
+    pub bad_iins: usize,
     pub people_seconds: f64,
     pub doses_seconds: f64,
     pub refresh_seconds: f64,
@@ -66,11 +79,18 @@ enum Profile {
     /// Starts, stops after DTP1.
     DropOut,
     ZeroDose,
+    /// On time, but the caregiver refuses the measles vaccine at 12 months.
+    RefusesMeasles,
+    /// On time, but a permanent contraindication to the measles vaccine is
+    /// recorded at 12 months.
+    Contraindicated,
 }
 
 fn profile(r: &mut Rng) -> Profile {
     match r.unit() {
-        x if x < 0.78 => Profile::OnTime,
+        x if x < 0.765 => Profile::OnTime,
+        x if x < 0.775 => Profile::RefusesMeasles,
+        x if x < 0.78 => Profile::Contraindicated,
         x if x < 0.90 => Profile::Late,
         x if x < 0.93 => Profile::TooEarly,
         x if x < 0.97 => Profile::DropOut,
@@ -92,14 +112,36 @@ const SCHEDULE: [(&str, i64); 10] = [
     ("PENTA", 550),
 ];
 
-/// The doses of one synthetic child up to `today`.
-fn doses_for(r: &mut Rng, birth: Date, today: Date) -> Vec<(Date, &'static str)> {
+/// Age in days at which the measles vaccine is refused or found contraindicated.
+const MEASLES_AGE: i64 = 366;
+
+/// What is recorded of one synthetic child up to `today`.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct History {
+    doses: Vec<(Date, &'static str)>,
+    /// The day the caregiver refused the measles vaccine.
+    refused: Option<Date>,
+    /// The day a permanent contraindication to it was recorded.
+    contraindicated: Option<Date>,
+}
+
+/// The record of one synthetic child up to `today`.
+fn history_for(r: &mut Rng, birth: Date, today: Date) -> History {
     let p = profile(r);
-    let mut out = Vec::new();
+    let mut h = History::default();
+    let at_one = birth + time::Duration::days(MEASLES_AGE + r.below(10) as i64);
+    if at_one <= today {
+        match p {
+            Profile::RefusesMeasles => h.refused = Some(at_one),
+            Profile::Contraindicated => h.contraindicated = Some(at_one),
+            _ => {}
+        }
+    }
     for (i, (product, age)) in SCHEDULE.iter().enumerate() {
         let delay = match p {
-            Profile::ZeroDose => return out,
+            Profile::ZeroDose => return h,
             Profile::DropOut if i > 2 && *product != "BCG" => break,
+            Profile::RefusesMeasles | Profile::Contraindicated if *product == "MMR" => continue,
             Profile::OnTime => r.below(10) as i64,
             Profile::Late => 30 + r.below(120) as i64,
             Profile::TooEarly if *product == "HEXA" && i == 2 => -20,
@@ -107,10 +149,10 @@ fn doses_for(r: &mut Rng, birth: Date, today: Date) -> Vec<(Date, &'static str)>
         };
         let d = birth + time::Duration::days(age + delay);
         if d <= today {
-            out.push((d, product));
+            h.doses.push((d, product));
         }
     }
-    out
+    h
 }
 
 /// Refuses to run on a database with people in it.
@@ -160,6 +202,28 @@ const GIVEN: [&str; 8] = [
     "Мадина",
 ];
 
+const MOTHER_GIVEN: [&str; 6] = ["Гүлнар", "Айгүл", "Елена", "Жанар", "Сәуле", "Динара"];
+
+/// Share of children registered twice (the second record has no IIN).
+const DUPLICATE_SHARE: f64 = 0.01;
+/// Share of children whose mother is registered as their caregiver.
+const MOTHER_SHARE: f64 = 0.9;
+/// Share of import-file IINs typed with a wrong check digit.
+const BAD_IIN_SHARE: f64 = 0.003;
+
+/// Who one generated people row is, in the order the rows were written.
+enum Role {
+    Child {
+        iin: Option<String>,
+    },
+    /// A second record of the child written just before it.
+    Duplicate,
+    /// The mother of the child `of` rows back.
+    Mother {
+        of: usize,
+    },
+}
+
 /// Generates the cohort; `progress(done, total)` after each slice of children.
 pub async fn generate(
     db: &Db,
@@ -169,21 +233,83 @@ pub async fn generate(
     check_empty(db).await?;
     let areas = leaf_areas(db).await?;
     let mut r = Rng(o.seed);
-    let today = super::today();
-    let start = Date::from_calendar_date(o.year, time::Month::January, 1).expect("valid year");
-    let now = time_fmt::now();
     let mut report = Report {
         areas: areas.len(),
         ..Default::default()
     };
-    // Children first, then their doses, then the facts: one bulk session each
+    // People first, then doses, then the facts: one bulk session each
     // (ADR 0013), so each phase is timed on its own.
     let t0 = Instant::now();
+    let people = register_people(db, o, &areas, &mut r, &mut report, progress).await?;
+    report.people_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let written = record_histories(db, o, &people, &mut r, &mut report).await?;
+    report.doses_seconds = t1.elapsed().as_secs_f64();
+    if !written {
+        return Ok(report);
+    }
+    let t2 = Instant::now();
+    let cals = calendars::all(db).await?;
+    let mut bulk = db.bulk().await?;
+    facts::rebuild_bulk(&mut bulk, &cals, &mut |_, _| {}).await?;
+    bulk.commit().await?;
+    db.vacuum(&facts::BULK_TABLES).await?;
+    report.refresh_seconds = t2.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// One written people row: its id, birth date and area, and who it is.
+struct Registered {
+    id: i64,
+    birth: Date,
+    area: String,
+    role: Role,
+}
+
+/// Writes the children (with their duplicates and mothers) and the mothers'
+/// caregiver links in one bulk session; returns the rows in the order written.
+async fn register_people(
+    db: &Db,
+    o: &Options,
+    areas: &[String],
+    r: &mut Rng,
+    report: &mut Report,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<Vec<Registered>, Error> {
+    let start = Date::from_calendar_date(o.year, time::Month::January, 1).expect("valid year");
+    let now = time_fmt::now();
     let mut serials: HashMap<(Date, Sex), u16> = HashMap::new();
+    // Serials count per birth date and sex, as the IIN's do, so no two people
+    // share one (a day's births stay far below 9 000 per sex). `compose` skips
+    // serials without a valid check digit, so the next serial follows the one
+    // it used.
+    let mut iin_for = |birth: Date, sex: Sex| {
+        let serial = serials.entry((birth, sex)).or_insert(1000);
+        let iin = Iin::compose(birth, sex, *serial).map(|i| i.as_str().to_string());
+        if let Some(used) = iin.as_deref().and_then(|i| i[7..11].parse::<u16>().ok()) {
+            *serial = used + 1;
+        }
+        iin
+    };
+    let mut roles = Vec::new();
     let mut bulk = db.bulk().await?;
     for chunk_start in (0..o.births).step_by(SLICE) {
         let end = (chunk_start + SLICE).min(o.births);
-        let mut rows = Vec::with_capacity(end - chunk_start);
+        let mut rows = Vec::with_capacity(2 * (end - chunk_start));
+        let row = |iin: Option<String>, family, given, birth, sex: Sex, area: &str, phone| {
+            vec![
+                Value::Text(iin),
+                Value::from(family),
+                Value::from(given),
+                Value::from(iso(birth)),
+                Value::from(sex.code()),
+                Value::from(area),
+                Value::Text(phone),
+                Value::from(1i64),
+                Value::from(now.as_str()),
+                Value::from(now.as_str()),
+            ]
+        };
         for _ in chunk_start..end {
             let birth = start + time::Duration::days(r.below(365) as i64);
             let sex = if r.below(2) == 0 {
@@ -192,29 +318,38 @@ pub async fn generate(
                 Sex::Female
             };
             let area = &areas[r.below(areas.len() as u64) as usize];
-            // Serials count per birth date and sex, as the IIN's do, so no two
-            // children share one (a day's births stay far below 9 000 per sex).
-            // `compose` skips serials without a valid check digit, so the next
-            // serial follows the one it used.
-            let serial = serials.entry((birth, sex)).or_insert(1000);
             // 2% have no IIN (newborns not yet issued one, migrants).
-            let iin = (r.unit() >= 0.02)
-                .then(|| Iin::compose(birth, sex, *serial).map(|i| i.as_str().to_string()))
-                .flatten();
-            if let Some(used) = iin.as_deref().and_then(|i| i[7..11].parse::<u16>().ok()) {
-                *serial = used + 1;
+            let iin = (r.unit() >= 0.02).then(|| iin_for(birth, sex)).flatten();
+            let family = FAMILY[r.below(8) as usize];
+            let given = GIVEN[r.below(8) as usize];
+            let child = roles.len();
+            rows.push(row(iin.clone(), family, given, birth, sex, area, None));
+            roles.push(Role::Child { iin });
+            if r.unit() < DUPLICATE_SHARE {
+                rows.push(row(None, family, given, birth, sex, area, None));
+                roles.push(Role::Duplicate);
+                report.duplicates += 1;
             }
-            rows.push(vec![
-                Value::Text(iin),
-                Value::from(FAMILY[r.below(8) as usize]),
-                Value::from(GIVEN[r.below(8) as usize]),
-                Value::from(iso(birth)),
-                Value::from(sex.code()),
-                Value::from(area.as_str()),
-                Value::from(1i64),
-                Value::from(now.as_str()),
-                Value::from(now.as_str()),
-            ]);
+            if r.unit() < MOTHER_SHARE {
+                let age = 18 * 365 + r.below(20 * 365) as i64;
+                let mother_birth = birth - time::Duration::days(age);
+                let phone = format!("+7 70{} {:07}", r.below(8), r.below(10_000_000));
+                let iin = iin_for(mother_birth, Sex::Female);
+                let given = MOTHER_GIVEN[r.below(6) as usize];
+                rows.push(row(
+                    iin,
+                    family,
+                    given,
+                    mother_birth,
+                    Sex::Female,
+                    area,
+                    Some(phone),
+                ));
+                roles.push(Role::Mother {
+                    of: roles.len() - child,
+                });
+                report.mothers += 1;
+            }
         }
         bulk.insert("people", &PEOPLE_COLS, rows).await?;
         progress(end, o.births);
@@ -224,10 +359,56 @@ pub async fn generate(
             "SELECT id, birth_date, area_code FROM people ORDER BY id",
         ))
         .await?;
+    let people: Vec<Registered> = ids
+        .iter()
+        .zip(roles)
+        .map(|(row, role)| Registered {
+            id: row[0].int().unwrap_or_default(),
+            birth: row[1]
+                .text()
+                .and_then(|b| bala_core::parse_date(b).ok())
+                .unwrap_or(start),
+            area: row[2].text().unwrap_or_default().to_string(),
+            role,
+        })
+        .collect();
+    let links: Vec<Vec<Value>> = people
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match p.role {
+            Role::Mother { of } => Some(vec![
+                Value::from(people[i - of].id),
+                Value::from(p.id),
+                Value::from("mother"),
+                Value::from(now.as_str()),
+            ]),
+            _ => None,
+        })
+        .collect();
+    for chunk in links.chunks(SLICE) {
+        bulk.insert("relationships", &LINK_COLS, chunk.to_vec())
+            .await?;
+    }
     bulk.commit().await?;
-    report.people_seconds = t0.elapsed().as_secs_f64();
-    report.children = ids.len();
-    let t1 = Instant::now();
+    report.children = people
+        .iter()
+        .filter(|p| !matches!(p.role, Role::Mother { .. }))
+        .count();
+    Ok(people)
+}
+
+/// Writes the doses, refusals and contraindications of every child (into the
+/// database, or the doses into an import file); false when the doses went to a
+/// file, so there are no facts to derive.
+async fn record_histories(
+    db: &Db,
+    o: &Options,
+    people: &[Registered],
+    r: &mut Rng,
+    report: &mut Report,
+) -> Result<bool, Error> {
+    let today = super::today();
+    let now = time_fmt::now();
     let mut out = match &o.doses_to {
         Some(path) => {
             let mut w = csv::Writer::from_path(path).map_err(|e| {
@@ -237,6 +418,7 @@ pub async fn generate(
                 )))
             })?;
             w.write_record([
+                "iin",
                 "person_id",
                 "product",
                 "given_on",
@@ -249,41 +431,84 @@ pub async fn generate(
         }
         None => Sink::Db(db.bulk().await?),
     };
-    for slice in ids.chunks(SLICE) {
-        let mut rows: Vec<Vec<Value>> = Vec::new();
-        for row in slice {
-            let (Some(id), Some(birth), Some(area)) = (row[0].int(), row[1].text(), row[2].text())
-            else {
+    // Mistyped IINs come from their own sequence, so the histories are the
+    // same whether they go to the database or to a file.
+    let mut typos = Rng(o.seed ^ 0xBAD_11A);
+    let (mut refusals, mut contraindications) = (Vec::new(), Vec::new());
+    for (n, slice) in people.chunks(SLICE).enumerate() {
+        let mut rows: Vec<(Option<String>, Vec<Value>)> = Vec::new();
+        for (k, p) in slice.iter().enumerate() {
+            let Role::Child { iin } = &p.role else {
                 continue;
             };
-            let birth = bala_core::parse_date(birth).unwrap_or(start);
-            for (d, product) in doses_for(&mut r, birth, today) {
+            let h = history_for(r, p.birth, today);
+            // A duplicate record, written right after its child, holds the
+            // doses from the first birthday on (given at another clinic).
+            let duplicate = people
+                .get(n * SLICE + k + 1)
+                .filter(|d| matches!(d.role, Role::Duplicate));
+            for (d, product) in h.doses {
+                let (holder, iin) = match duplicate {
+                    Some(dup) if d >= p.birth + time::Duration::days(MEASLES_AGE) => (dup, None),
+                    _ => (p, iin.clone()),
+                };
                 let lot = format!("L{}", r.below(900) + 100);
-                rows.push(vec![
-                    Value::from(id),
-                    Value::from(iso(d)),
-                    Value::from(product),
-                    Value::from(lot),
-                    Value::from(iso(Span::years(1).add_to(d))),
-                    Value::from(""),
-                    Value::from("synth"),
+                rows.push((
+                    iin,
+                    vec![
+                        Value::from(holder.id),
+                        Value::from(iso(d)),
+                        Value::from(product),
+                        Value::from(lot),
+                        Value::from(iso(Span::years(1).add_to(d))),
+                        Value::from(""),
+                        Value::from("synth"),
+                        Value::from(now.as_str()),
+                        Value::from("system:synth"),
+                        Value::from(holder.area.as_str()),
+                    ],
+                ));
+            }
+            let exception = |on: Date, reason: &str| {
+                vec![
+                    Value::from(p.id),
+                    Value::from("MMR"),
+                    Value::from(iso(on)),
+                    Value::from(reason),
                     Value::from(now.as_str()),
                     Value::from("system:synth"),
-                    Value::from(area),
-                ]);
+                ]
+            };
+            if let Some(on) = h.refused {
+                refusals.push(exception(on, "caregiver's fear of side effects"));
+            }
+            if let Some(on) = h.contraindicated {
+                contraindications.push(exception(on, "anaphylaxis to neomycin"));
             }
         }
         report.doses += rows.len();
         match &mut out {
             Sink::Db(bulk) => {
+                let rows = rows.into_iter().map(|(_, v)| v).collect();
                 bulk.insert("imm_doses", &DOSE_COLS, rows).await?;
             }
             Sink::Csv(w) => {
-                for (k, v) in rows.iter().enumerate() {
+                for (k, (iin, v)) in rows.iter().enumerate() {
                     let t = |i: usize| v[i].text().unwrap_or_default().to_string();
                     let id = v[0].int().unwrap_or_default();
+                    // Rows name the child by IIN where it has one, as a
+                    // register's export would; a few IINs are mistyped.
+                    let (iin, person) = match iin {
+                        Some(i) if typos.unit() < BAD_IIN_SHARE => {
+                            report.bad_iins += 1;
+                            (mistyped(i), String::new())
+                        }
+                        Some(i) => (i.clone(), String::new()),
+                        None => (String::new(), id.to_string()),
+                    };
                     w.write_record([
-                        id.to_string(),
+                        iin,
+                        person,
                         t(2),
                         t(1),
                         t(3),
@@ -295,23 +520,35 @@ pub async fn generate(
             }
         }
     }
-    match out {
-        Sink::Db(bulk) => bulk.commit().await?,
+    report.refusals = refusals.len();
+    report.contraindications = contraindications.len();
+    let mut bulk = match out {
+        Sink::Db(bulk) => bulk,
         Sink::Csv(mut w) => {
             w.flush().map_err(|e| Error::Store(e.into()))?;
-            report.doses_seconds = t1.elapsed().as_secs_f64();
-            return Ok(report);
+            db.bulk().await?
         }
-    }
-    report.doses_seconds = t1.elapsed().as_secs_f64();
-    let t2 = Instant::now();
-    let cals = calendars::all(db).await?;
-    let mut bulk = db.bulk().await?;
-    facts::rebuild_bulk(&mut bulk, &cals, &mut |_, _| {}).await?;
+    };
+    bulk.insert("imm_refusals", &REFUSAL_COLS, refusals).await?;
+    let cols = [
+        "person_id",
+        "antigen",
+        "since",
+        "reason",
+        "created_at",
+        "created_by",
+    ];
+    bulk.insert("imm_contraindications", &cols, contraindications)
+        .await?;
     bulk.commit().await?;
-    db.vacuum(&facts::BULK_TABLES).await?;
-    report.refresh_seconds = t2.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(o.doses_to.is_none())
+}
+
+/// The IIN with its check digit changed: a typing slip the import must catch.
+fn mistyped(iin: &str) -> String {
+    let (body, check) = iin.split_at(iin.len() - 1);
+    let d = check.parse::<u8>().unwrap_or(0);
+    format!("{body}{}", (d + 1) % 10)
 }
 
 const SLICE: usize = 10_000;
@@ -328,16 +565,28 @@ fn csv_err(e: csv::Error) -> Error {
     )))
 }
 
-const PEOPLE_COLS: [&str; 9] = [
+const PEOPLE_COLS: [&str; 10] = [
     "iin",
     "family_name",
     "given_name",
     "birth_date",
     "sex",
     "area_code",
+    "phone",
     "version",
     "created_at",
     "updated_at",
+];
+
+const LINK_COLS: [&str; 4] = ["person_id", "related_id", "kind", "created_at"];
+
+const REFUSAL_COLS: [&str; 6] = [
+    "person_id",
+    "antigen",
+    "refused_on",
+    "reason",
+    "created_at",
+    "created_by",
 ];
 
 const DOSE_COLS: [&str; 10] = [
@@ -362,16 +611,39 @@ mod tests {
     fn the_same_seed_gives_the_same_children() {
         let birth = date!(2024 - 03 - 01);
         let today = date!(2026 - 01 - 01);
-        let a: Vec<_> = (0..50)
-            .map(|_| 0)
-            .scan(Rng(7), |r, _| Some(doses_for(r, birth, today)))
-            .collect();
-        let b: Vec<_> = (0..50)
-            .map(|_| 0)
-            .scan(Rng(7), |r, _| Some(doses_for(r, birth, today)))
-            .collect();
+        let histories = |seed| -> Vec<History> {
+            (0..2000)
+                .scan(Rng(seed), |r, _| Some(history_for(r, birth, today)))
+                .collect()
+        };
+        let (a, b) = (histories(7), histories(7));
         assert_eq!(a, b);
-        assert!(a.iter().any(|d| d.is_empty()), "some zero-dose children");
-        assert!(a.iter().any(|d| d.len() == SCHEDULE.len()), "some complete");
+        assert!(
+            a.iter().any(|h| h.doses.is_empty()),
+            "some zero-dose children"
+        );
+        assert!(
+            a.iter().any(|h| h.doses.len() == SCHEDULE.len()),
+            "some complete"
+        );
+        let refused: Vec<_> = a.iter().filter(|h| h.refused.is_some()).collect();
+        let contra: Vec<_> = a.iter().filter(|h| h.contraindicated.is_some()).collect();
+        assert!(!refused.is_empty() && !contra.is_empty());
+        for h in refused.iter().chain(&contra) {
+            assert!(h.doses.iter().all(|(_, p)| *p != "MMR"), "{h:?}");
+            assert!(
+                h.doses.len() >= SCHEDULE.len() - 2,
+                "otherwise on time: {h:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mistyped_iin_fails_its_check_digit() {
+        let good = Iin::compose(date!(2024 - 03 - 01), Sex::Female, 1000).unwrap();
+        let bad = mistyped(good.as_str());
+        assert_ne!(bad, good.as_str());
+        assert_eq!(bad[..11], good.as_str()[..11]);
+        assert!(bad.parse::<Iin>().is_err(), "{bad}");
     }
 }

@@ -614,8 +614,7 @@ async fn card_view(
     let actor = v.actor();
     let on = today();
     let card = card::card(&app.db, ctx(v, &actor)?, id, on).await?;
-    let cals = calendars::all(&app.db).await?;
-    let cal = calendars::in_force(&cals, on);
+    let cal = &card.calendar;
     let c = Chrome::new(v, "immunization", uri);
     let lang = v.lang;
     let name = |n: &bala_immunization::Names| match lang {
