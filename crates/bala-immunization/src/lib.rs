@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "lean_writes",
         sql: include_str!("../migrations/3006_lean_writes.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3007,
+        name: "cohort_sizes",
+        sql: include_str!("../migrations/3007_cohort_sizes.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

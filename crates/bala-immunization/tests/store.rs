@@ -74,6 +74,27 @@ async fn cohort(db: &bala_store::Db, year: i32) -> coverage::AreaCoverage {
         .area
 }
 
+/// The cohort-size counters (migration 3007) against a recount of people.
+async fn assert_cohort_sizes_true(db: &bala_store::Db) {
+    let read = |sql: &'static str| async move {
+        let mut rows: Vec<(String, String, i64)> = bala_store::sqlx::query_as(sql)
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+        rows.sort();
+        rows
+    };
+    let counters =
+        read("SELECT area_code, birth_date, CAST(n AS BIGINT) FROM imm_cohort_sizes WHERE n <> 0")
+            .await;
+    let recount = read(
+        "SELECT area_code, birth_date, CAST(COUNT(*) AS BIGINT) FROM people \
+         WHERE merged_into IS NULL GROUP BY area_code, birth_date",
+    )
+    .await;
+    assert_eq!(counters, recount);
+}
+
 async fn journey(backend: Backend) {
     let t = fresh(backend).await;
     let db = &t.db;
@@ -545,6 +566,7 @@ async fn journey(backend: Backend) {
     .await
     .unwrap();
     assert!(n >= 3);
+    assert_cohort_sizes_true(db).await;
 }
 
 /// The three facts other pillars read: unknown where the district records no
@@ -942,6 +964,27 @@ async fn doses_follow_the_child(backend: Backend) {
         listed.iter().all(|e| e.person_id != twin),
         "merged records are not listed"
     );
+    assert_cohort_sizes_true(db).await;
+    // Any writer keeps the counters true: a move, a corrected birth date, an
+    // undone merge, an edit of nothing counted and a deletion, in raw SQL,
+    // several rows per statement.
+    let extra = child(db, ctx, "Ерлан", birth).await;
+    for sql in [
+        "UPDATE people SET area_code = '751210000' WHERE id IN (SELECT id FROM people)".into(),
+        "UPDATE people SET birth_date = '2020-02-29', phone = NULL".into(),
+        "UPDATE people SET merged_into = NULL".into(),
+        "UPDATE people SET phone = '+77010000000'".into(),
+        format!("DELETE FROM person_name_keys WHERE person_id = {extra}"),
+        format!("DELETE FROM people WHERE id = {extra}"),
+    ] {
+        let mut tx = db.begin().await.unwrap();
+        bala_store::sqlx::query(&sql)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_cohort_sizes_true(db).await;
+    }
 }
 
 #[tokio::test]
@@ -995,6 +1038,7 @@ async fn synth_writes_what_it_reports(backend: Backend) {
     assert_eq!(count("SELECT COUNT(*) FROM imm_doses").await, r.doses);
     // The cohort is about 3000 children, most with a mother on file.
     assert!(r.children >= 3000 && r.mothers > 2400, "{r:?}");
+    assert_cohort_sizes_true(db).await;
 }
 
 #[tokio::test]

@@ -302,8 +302,9 @@ fn cohort_filter(sql: &mut Sql, year: i32) {
 }
 
 /// (children of the cohort, of them aged 12 months or more on `on`) per area:
-/// counted per leaf area from the covering index `imm_people_cohort`, then
-/// summed up the area tree here (cheaper than joining every child to the tree).
+/// summed per leaf area from the cohort-size counters (migration 3007, at
+/// most 366 rows per area), then up the area tree here (cheaper than joining
+/// every row to the tree).
 async fn cohort_sizes(
     db: &Db,
     codes: &[String],
@@ -311,18 +312,21 @@ async fn cohort_sizes(
     on: Date,
 ) -> Result<BTreeMap<String, (i64, i64)>, Error> {
     let cutoff = latest_birth_aged(on, 12);
-    let mut sql =
-        Sql::new("SELECT p.area_code AS area, COUNT(*) AS n, CAST(SUM(CASE WHEN p.birth_date <= ");
+    let mut sql = Sql::new(
+        "SELECT s.area_code AS area, CAST(SUM(s.n) AS BIGINT) AS n, CAST(SUM(CASE WHEN s.birth_date <= ",
+    );
     sql.push_arg(iso(cutoff))
-        .push(" THEN 1 ELSE 0 END) AS BIGINT) AS aged FROM people p");
-    cohort_filter(&mut sql, year);
-    sql.push(" GROUP BY p.area_code");
+        .push(" THEN s.n ELSE 0 END) AS BIGINT) AS aged FROM imm_cohort_sizes s WHERE s.birth_date >= ")
+        .push_arg(format!("{year:04}-01-01"))
+        .push(" AND s.birth_date < ")
+        .push_arg(format!("{:04}-01-01", year + 1))
+        .push(" GROUP BY s.area_code");
     let mut leaves: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in sql.query().fetch_all(db.reader()).await? {
         leaves.insert(
             r.try_get::<String, _>("area")?,
             (
-                r.try_get::<i64, _>("n")?,
+                r.try_get::<Option<i64>, _>("n")?.unwrap_or(0),
                 r.try_get::<Option<i64>, _>("aged")?.unwrap_or(0),
             ),
         );
