@@ -4,8 +4,9 @@
 //! Lists are computed by running the engine over every child of the area, so
 //! they always agree with the card. The children and their doses come from
 //! two covering indexes keyed by area (migration 3005, ADR 0016), exceptions
-//! and caregivers joined to the same selection; the five reads run at once and
-//! the engine is split over the cores (figures: docs/benchmarks.md).
+//! joined to the same selection; the reads run at once and the engine is
+//! split over the cores; caregivers are read for the listed children only
+//! (figures: docs/benchmarks.md).
 
 use super::{calendars, iso, Error};
 use crate::forecast::{self, Administration, ChildRecord, Contraindication, Refusal, SeriesStatus};
@@ -151,8 +152,8 @@ fn id_ranges(children: &[Child], parts: usize) -> Vec<std::ops::RangeInclusive<i
 
 /// Loads the children of the area with everything the engine needs, without
 /// id lists in SQL: the children, then their doses by area ([`doses_sql`]) in
-/// as many id ranges as there are cores, while contraindications, refusals and
-/// caregivers are read joined to the same selection of children. Every query
+/// as many id ranges as there are cores, while contraindications and refusals
+/// are read joined to the same selection of children. Every query
 /// runs on its own connection and decodes its rows as it reads them
 /// ([`Db::rows_as`]); the doses are most of the rows, hence their split.
 async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<Child>, Error> {
@@ -169,14 +170,6 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
         "SELECT x.person_id, x.antigen, x.refused_on, x.reason, x.id",
         " JOIN imm_refusals x ON x.person_id = p.id",
     );
-    // CROSS JOIN keeps SQLite's planner from driving the join from every
-    // related person; caregivers' own records must be in scope too.
-    let mut caregivers = of_children(
-        "SELECT x.person_id, x.kind, q.family_name, q.given_name, q.phone, q.id",
-        " JOIN relationships x ON x.person_id = p.id CROSS JOIN people q",
-    );
-    caregivers.push(" AND q.id = x.related_id AND ");
-    scope::push_area_within(&mut caregivers, "q.area_code", scope_);
     let doses = async {
         let children = db.rows_as(&people, child_of).await?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -193,11 +186,10 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
         }
         Ok::<_, Error>((children, doses))
     };
-    let ((mut children, doses), contraindications, refusals, caregivers) = tokio::try_join!(
+    let ((mut children, doses), contraindications, refusals) = tokio::try_join!(
         doses,
         async { Ok::<_, Error>(db.rows_as(&contraindications, contraindication_of).await?) },
         async { Ok::<_, Error>(db.rows_as(&refusals, refusal_of).await?) },
-        async { Ok::<_, Error>(db.rows_as(&caregivers, caregiver_of).await?) },
     )?;
     let index: HashMap<i64, usize> = children
         .iter()
@@ -212,9 +204,6 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
     });
     deal(&mut children, &index, refusals, |c, r| {
         c.record.refusals.push(r)
-    });
-    deal(&mut children, &index, caregivers, |c, g| {
-        c.entry.caregivers.push(g)
     });
     Ok(children)
 }
@@ -236,6 +225,50 @@ fn deal<K: Ord, T>(
             give(&mut children[i], item);
         }
     }
+}
+
+/// Ids per caregiver query: well under both databases' parameter limits.
+const CAREGIVER_CHUNK: usize = 2000;
+
+/// Adds the caregivers' contacts to the entries of the list, once it is drawn:
+/// a caregiver is a person of their own, scattered over the register, so each
+/// costs a seek; a district's list holds a fraction of its children (on the
+/// synthetic cohort 1 065 of 7 055 overdue), and reading caregivers for every
+/// child was the slowest of the list's reads. Caregivers' own records must be
+/// in scope too. The chunks are read at once.
+async fn add_caregivers(db: &Db, scope_: &[AreaCode], out: &mut [Entry]) -> Result<(), Error> {
+    let mut reads = tokio::task::JoinSet::new();
+    for chunk in out.chunks(CAREGIVER_CHUNK) {
+        // CROSS JOIN keeps SQLite's planner from driving the join from every
+        // related person.
+        let mut sql = Sql::new(
+            "SELECT x.person_id, x.kind, q.family_name, q.given_name, q.phone, q.id \
+             FROM relationships x CROSS JOIN people q WHERE x.person_id IN (",
+        );
+        sql.push_list(chunk.iter().map(|e| e.person_id))
+            .push(") AND q.id = x.related_id AND ");
+        scope::push_area_within(&mut sql, "q.area_code", scope_);
+        let db = db.clone();
+        reads.spawn(async move { db.rows_as(&sql, caregiver_of).await });
+    }
+    let mut rows = Vec::new();
+    while let Some(part) = reads.join_next().await {
+        rows.extend(
+            part.map_err(|e| bala_store::StoreError::Other(format!("reading caregivers: {e}")))??,
+        );
+    }
+    rows.sort_unstable_by_key(|r| (r.0, r.1));
+    let index: HashMap<i64, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.person_id, i))
+        .collect();
+    for (person, _, g) in rows {
+        if let Some(&i) = index.get(&person) {
+            out[i].caregivers.push(g);
+        }
+    }
+    Ok(())
 }
 
 fn day(r: &dyn Cells, i: usize) -> Option<Date> {
@@ -409,6 +442,7 @@ pub async fn list(
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
+    add_caregivers(db, scope_, &mut out).await?;
     out.sort_by(|a, b| {
         b.max_days_overdue
             .cmp(&a.max_days_overdue)
