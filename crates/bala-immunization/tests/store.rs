@@ -152,6 +152,39 @@ async fn journey(backend: Backend) {
     let entry = zero.iter().find(|e| e.person_id == older).expect("listed");
     assert_eq!(entry.caregivers[0].phone.as_deref(), Some("+77017654321"));
 
+    // A father registered in another district of the city: listed for the
+    // city's nurse, hidden from a nurse whose scope is the child's district.
+    let father = {
+        let input = PersonInput {
+            family_name: "Сапаров".into(),
+            given_name: "Ерлан".into(),
+            birth_date: "1988-02-11".into(),
+            sex: "M".into(),
+            area_code: "751210000".into(),
+            phone: Some("+77019990011".into()),
+            ..Default::default()
+        };
+        match people::create(db, ctx, &input, true).await.unwrap() {
+            CreateOutcome::Created(id) => id,
+            _ => unreachable!(),
+        }
+    };
+    households::link(db, ctx, older, father, "father")
+        .await
+        .unwrap();
+    let phones = |list: &[duelist::Entry]| -> Vec<String> {
+        let e = list.iter().find(|e| e.person_id == older).expect("listed");
+        e.caregivers
+            .iter()
+            .filter_map(|c| c.phone.clone())
+            .collect()
+    };
+    let city = duelist::list(db, &actor, &scope, &f).await.unwrap();
+    assert_eq!(phones(&city), ["+77017654321", "+77019990011"]);
+    let district = [AreaCode::parse(DISTRICT).unwrap()];
+    let local = duelist::list(db, &actor, &district, &f).await.unwrap();
+    assert_eq!(phones(&local), ["+77017654321"]);
+
     // Overdue list: everything since birth is overdue.
     let overdue = duelist::list(
         db,
