@@ -321,7 +321,9 @@ pub(crate) fn numbered(text: &str) -> String {
     out
 }
 
-fn pg_query(sql: &Sql) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+pub(crate) fn pg_query(
+    sql: &Sql,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
     let mut q = sqlx::query(sql.text());
     for a in sql.args() {
         q = match a {

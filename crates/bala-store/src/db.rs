@@ -71,6 +71,8 @@ pub struct Db {
     instance: u64,
     /// rusqlite read-only connections for [`Db::rows`] (SQLite only).
     readers: crate::rows::Readers,
+    /// Native PostgreSQL connections for [`Db::rows_as`] (PostgreSQL only).
+    pg_reads: crate::rows::PgReads,
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
@@ -96,6 +98,7 @@ impl Db {
                 Ok(Db {
                     instance: next_instance(),
                     readers: Default::default(),
+                    pg_reads: Default::default(),
                     read,
                     write,
                     backend,
@@ -111,6 +114,7 @@ impl Db {
                 Ok(Db {
                     instance: next_instance(),
                     readers: Default::default(),
+                    pg_reads: Default::default(),
                     read: pool.clone(),
                     write: pool,
                     backend,
@@ -141,6 +145,10 @@ impl Db {
 
     pub(crate) fn readers(&self) -> &crate::rows::Readers {
         &self.readers
+    }
+
+    pub(crate) fn pg_reads(&self) -> &crate::rows::PgReads {
+        &self.pg_reads
     }
 
     /// The write pool (for [`crate::bulk`], which holds its one SQLite
@@ -216,6 +224,7 @@ impl Db {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        self.pg_reads.close().await;
     }
 }
 

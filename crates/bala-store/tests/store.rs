@@ -204,6 +204,23 @@ async fn bulk_sessions(backend: Backend) {
             vec![Value::from(9), Value::from(format!("{awkward} 9"))]
         ]
     );
+    // Decoded as read (native connections on PostgreSQL): 64- and 32-bit
+    // integers, text and NULL, the decoder dropping the rows it refuses.
+    let mut typed = Sql::new("SELECT k, CAST(k AS INTEGER) AS k32, name FROM bulk_t WHERE k IN (");
+    typed.push_list([6i64, 7, 9]).push(") ORDER BY k");
+    let decoded = db
+        .rows_as(&typed, |r| {
+            (r.int(0)? != 6).then(|| (r.int(0), r.int(1), r.text(2).map(str::to_string)))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        decoded,
+        vec![
+            (Some(7), Some(7), None),
+            (Some(9), Some(9), Some(format!("{awkward} 9")))
+        ]
+    );
     let n: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM bulk_t")
         .fetch_one(db.reader())
         .await
