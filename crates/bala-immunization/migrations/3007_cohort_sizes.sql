@@ -21,6 +21,10 @@ CREATE TABLE imm_cohort_sizes (
     n BIGINT NOT NULL,
     PRIMARY KEY (area_code, birth_date)
 );
+-- Another process registering children while this runs would commit rows the
+-- backfill does not see and the triggers (created below) do not count: hold
+-- writers off until this migration commits.
+LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE;
 -- postgres:end
 INSERT INTO imm_cohort_sizes (area_code, birth_date, n)
 SELECT area_code, birth_date, COUNT(*) FROM people WHERE merged_into IS NULL

@@ -63,7 +63,9 @@ pub type Tx = sqlx::Transaction<'static, Any>;
 /// SQLite allows one writer at a time; rather than let concurrent writers fail
 /// with SQLITE_BUSY, writes go through a one-connection pool that queues them,
 /// while reads use a wider pool (WAL lets them run beside the writer). On
-/// PostgreSQL both pools are the same.
+/// PostgreSQL both pools are the same. Reads of many rows go beside sqlx's
+/// `Any` driver on either database (rusqlite read-only connections on SQLite,
+/// a small native pool on PostgreSQL: [`Db::rows_as`], ADRs 0013 and 0019).
 #[derive(Clone, Debug)]
 pub struct Db {
     /// Tells apart the databases one process opens (tests open hundreds), for
@@ -168,10 +170,12 @@ impl Db {
     }
 
     /// After a bulk load on PostgreSQL, vacuums and analyses `tables`: until
-    /// the visibility map is set, PostgreSQL's index-only scans (coverage's
-    /// cohort counts, ADR 0011) visit every heap page they cover, which made a
-    /// national coverage query five times slower right after `bala synth` or a
-    /// large import than once autovacuum had passed. SQLite needs nothing.
+    /// the visibility map is set, PostgreSQL's index-only scans visit every
+    /// heap page they cover (a national coverage query was five times slower
+    /// right after `bala synth` than once autovacuum had passed, when it still
+    /// counted the cohort from the people index), and until a table is
+    /// analysed the planner guesses its row counts (a due list's caregivers by
+    /// id list scanned `relationships`). SQLite needs nothing.
     pub async fn vacuum(&self, tables: &[&str]) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres && !tables.is_empty() {
             // VACUUM cannot run in a transaction: one statement on a pooled connection.
@@ -187,7 +191,8 @@ impl Db {
         Ok(())
     }
 
-    /// Pool sizes for `/metrics`: (connections open, idle) over both pools.
+    /// Pool sizes for `/metrics`: (connections open, idle) over the sqlx
+    /// pools and, on PostgreSQL, the native read pool once opened.
     pub fn pool_stats(&self) -> (u32, usize) {
         if self.backend == Backend::Sqlite {
             (
@@ -195,7 +200,8 @@ impl Db {
                 self.read.num_idle() + self.write.num_idle(),
             )
         } else {
-            (self.read.size(), self.read.num_idle())
+            let (open, idle) = self.pg_reads.stats();
+            (self.read.size() + open, self.read.num_idle() + idle)
         }
     }
 

@@ -53,7 +53,7 @@ impl Readers {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct PgReads(Arc<tokio::sync::OnceCell<sqlx::PgPool>>);
 
-/// Enough for the reads one list runs at once.
+/// Shared by the whole process; a due list runs four such reads at once.
 const PG_READS: u32 = 4;
 
 impl PgReads {
@@ -68,6 +68,11 @@ impl PgReads {
                     .await
             })
             .await
+    }
+
+    /// (connections open, idle), zero until first used.
+    pub(crate) fn stats(&self) -> (u32, usize) {
+        self.0.get().map_or((0, 0), |p| (p.size(), p.num_idle()))
     }
 
     pub(crate) async fn close(&self) {
@@ -165,7 +170,10 @@ impl Db {
     /// reading thread straight from SQLite's buffers, so a large read makes no
     /// intermediate copy of its values (and several such reads decode at once);
     /// on PostgreSQL rows come through native connections ([`PgReads`]) and are
-    /// decoded from them directly.
+    /// decoded from them directly. [`Cells`] reads integers (64, 32 and 16 bit,
+    /// booleans as 0/1) and text: cast aggregates and anything else to
+    /// `BIGINT` or `TEXT` in the query (PostgreSQL's `SUM` of a `BIGINT` is a
+    /// `NUMERIC`, which reads as no value).
     pub async fn rows_as<T, F>(&self, sql: &Sql, decode: F) -> Result<Vec<T>, StoreError>
     where
         T: Send + 'static,

@@ -204,21 +204,31 @@ async fn bulk_sessions(backend: Backend) {
             vec![Value::from(9), Value::from(format!("{awkward} 9"))]
         ]
     );
-    // Decoded as read (native connections on PostgreSQL): 64- and 32-bit
-    // integers, text and NULL, the decoder dropping the rows it refuses.
-    let mut typed = Sql::new("SELECT k, CAST(k AS INTEGER) AS k32, name FROM bulk_t WHERE k IN (");
+    // Decoded as read (native connections on PostgreSQL): 64-, 32- and 16-bit
+    // integers, a boolean as 0/1, text and NULL, the decoder dropping the rows
+    // it refuses.
+    let mut typed = Sql::new(
+        "SELECT k, CAST(k AS INTEGER) AS k32, CAST(k AS SMALLINT) AS k16, k > 8 AS big, name \
+         FROM bulk_t WHERE k IN (",
+    );
     typed.push_list([6i64, 7, 9]).push(") ORDER BY k");
     let decoded = db
         .rows_as(&typed, |r| {
-            (r.int(0)? != 6).then(|| (r.int(0), r.int(1), r.text(2).map(str::to_string)))
+            (r.int(0)? != 6).then(|| {
+                let ints = (r.int(0), r.int(1), r.int(2), r.int(3));
+                (ints, r.text(4).map(str::to_string))
+            })
         })
         .await
         .unwrap();
     assert_eq!(
         decoded,
         vec![
-            (Some(7), Some(7), None),
-            (Some(9), Some(9), Some(format!("{awkward} 9")))
+            ((Some(7), Some(7), Some(7), Some(0)), None),
+            (
+                (Some(9), Some(9), Some(9), Some(1)),
+                Some(format!("{awkward} 9"))
+            )
         ]
     );
     let n: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM bulk_t")
