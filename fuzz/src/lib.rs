@@ -119,6 +119,25 @@ pub fn fhir_import(data: &[u8]) {
         assert_eq!(back.doses.len(), 1, "an accepted dose written out does not read back: {back:?}");
         assert_eq!(&back.doses[0].1, d, "Immunization round trip");
     }
+    for (loc, r) in &parsed.refusals {
+        assert!(!r.id.is_empty() && !r.patient_id.is_empty(), "a refusal without ids at {loc}");
+        assert!(r.antigen.is_some() || r.product.is_some(), "a refusal of nothing at {loc}");
+        let Some(antigen) = &r.antigen else { continue };
+        let out = bala_fhir::refusal(&bala_fhir::RefusalRecord {
+            patient_id: r.patient_id.clone(),
+            antigen: antigen.clone(),
+            date: r.date,
+            reason: r.reason.clone(),
+        });
+        let back = bala_fhir::parse(&out.to_string(), &table);
+        assert_eq!(back.refusals.len(), 1, "an accepted refusal written out does not read back: {back:?}");
+        let q = &back.refusals[0].1;
+        assert_eq!(
+            (&q.patient_id, &q.antigen, q.date, &q.reason),
+            (&r.patient_id, &r.antigen, r.date, &r.reason),
+            "refusal round trip"
+        );
+    }
     for (loc, p) in &parsed.patients {
         assert!(!p.id.is_empty(), "a patient without an id at {loc}");
         let back = bala_fhir::parse(&bala_fhir::patient(p).to_string(), &table);

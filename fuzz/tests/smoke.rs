@@ -36,9 +36,9 @@ fn seeds() -> Vec<Vec<u8>> {
     out.push(br#"<adx xmlns="urn:ihe:qrph:adx:2015"><group dataSet="d" period="2020-01-01/P1M" orgUnit="1"><dataValue dataElement="x" Sex="F" value="1"/></group></adx>"#.to_vec());
     out.push(br#"{"data":{"structures":[{"dimensions":{"observation":[{"id":"REF_AREA","values":[{"id":"KAZ"}]},{"id":"TIME_PERIOD","values":[{"id":"2020"}]}]}}],"dataSets":[{"structure":0,"observations":{"0:0":[10.1]}}]}}"#.to_vec());
     out.push(bala_indicators::exchange::xlsx::write(&[], None).expect("an empty workbook"));
-    // FHIR: the HL7 example, and a Bundle of Bala's own export.
+    // FHIR: the HL7 example, and a Bundle of Bala's own export (a dose and a refusal).
     out.push(include_bytes!("../../crates/bala-fhir/data/immunization-example.r4.json").to_vec());
-    out.push(br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"1","identifier":[{"system":"https://bala.kz/fhir/sid/iin","value":"240501600120"}],"name":[{"family":"A","given":["B","C"]}],"gender":"female","birthDate":"2024-05-01","address":[{"extension":[{"url":"https://bala.kz/fhir/StructureDefinition/kato","valueCode":"751110000"}]}]}},{"resource":{"resourceType":"Immunization","id":"7","status":"completed","vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"146"}]},"patient":{"reference":"Patient/1"},"occurrenceDateTime":"2024-07-01","lotNumber":"L1","site":{"coding":[{"code":"LT"}]},"protocolApplied":[{"doseNumberPositiveInt":1}]}}]}"#.to_vec());
+    out.push(br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"1","identifier":[{"system":"https://bala.kz/fhir/sid/iin","value":"240501600120"}],"name":[{"family":"A","given":["B","C"]}],"gender":"female","birthDate":"2024-05-01","address":[{"extension":[{"url":"https://bala.kz/fhir/StructureDefinition/kato","valueCode":"751110000"}]}]}},{"resource":{"resourceType":"Immunization","id":"7","status":"completed","vaccineCode":{"coding":[{"system":"http://hl7.org/fhir/sid/cvx","code":"146"}]},"patient":{"reference":"Patient/1"},"occurrenceDateTime":"2024-07-01","lotNumber":"L1","site":{"coding":[{"code":"LT"}]},"protocolApplied":[{"doseNumberPositiveInt":1}]}},{"resource":{"resourceType":"Immunization","id":"refusal-1-MMR-2025-05-03","status":"not-done","statusReason":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"PATOBJ"}],"text":"beliefs"},"vaccineCode":{"coding":[{"system":"https://bala.kz/fhir/CodeSystem/antigen","code":"MMR"}]},"patient":{"reference":"Patient/1"},"occurrenceDateTime":"2025-05-03"}}]}"#.to_vec());
     // A register table: CSV (semicolons, as Excel writes in Russian) and a workbook.
     out.push("\u{feff}IIN;Product;Given_on\n240501600120;HEXA;2024-07-01\n;;\n".as_bytes().to_vec());
     let mut t = bala_immunization::table::Table::new(&["iin", "product"]);
@@ -109,7 +109,7 @@ fn fhir_and_table_seeds_are_accepted() {
         .expect("the Bundle seed");
     let p = bala_fhir::parse(std::str::from_utf8(bundle).unwrap(), &table);
     assert!(p.problems.is_empty(), "{:?}", p.problems);
-    assert_eq!((p.patients.len(), p.doses.len()), (1, 1));
+    assert_eq!((p.patients.len(), p.doses.len(), p.refusals.len()), (1, 1, 1));
     let csv = seeds.iter().find(|s| s.starts_with("\u{feff}IIN".as_bytes())).expect("the CSV seed");
     let t = bala_immunization::table::from_csv(std::str::from_utf8(csv).unwrap()).unwrap();
     assert_eq!(t.headers, ["iin", "product", "given_on"]);

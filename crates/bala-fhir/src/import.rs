@@ -18,6 +18,8 @@ pub struct Problem {
 pub struct Parsed {
     pub patients: Vec<(String, PatientRecord)>,
     pub doses: Vec<(String, DoseRecord)>,
+    /// `not-done` Immunizations because the caregiver objected.
+    pub refusals: Vec<(String, RefusalImport)>,
     pub problems: Vec<Problem>,
     /// Resources read and deliberately not imported (ImmunizationRecommendation:
     /// Bala computes its own forecast from the doses), so that importing Bala's
@@ -103,6 +105,12 @@ fn one(v: &Value, loc: &str, table: &CodeTable, out: &mut Parsed) {
             Ok(p) => out.patients.push((loc.to_string(), p)),
             Err(e) => out.problems.extend(e),
         },
+        Some("Immunization") if str_at(v, "status") == Some("not-done") => {
+            match read_refusal(v, loc, table) {
+                Ok(r) => out.refusals.push((loc.to_string(), r)),
+                Err(e) => out.problems.extend(e),
+            }
+        }
         Some("Immunization") => match read_immunization(v, loc, table) {
             Ok(d) => out.doses.push((loc.to_string(), d)),
             Err(e) => out.problems.extend(e),
@@ -307,8 +315,8 @@ fn first_code(v: &Value, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn read_immunization(v: &Value, loc: &str, table: &CodeTable) -> Result<DoseRecord, Vec<Problem>> {
-    let mut e = Errs::new(loc);
+/// The resource id, which makes re-imports idempotent.
+fn immunization_id(v: &Value, e: &mut Errs) -> String {
     let id = str_at(v, "id").unwrap_or_default().to_string();
     if id.is_empty() {
         e.push(
@@ -316,18 +324,138 @@ fn read_immunization(v: &Value, loc: &str, table: &CodeTable) -> Result<DoseReco
             "an Immunization needs an id (it makes re-imports idempotent)",
         );
     }
+    id
+}
+
+/// `(system, code)` of each coding of `vaccineCode`.
+fn vaccine_codings(v: &Value) -> Vec<(&str, &str)> {
+    v.get("vaccineCode")
+        .and_then(|c| c.get("coding"))
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| Some((str_at(c, "system")?, str_at(c, "code")?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Reports a missing vaccine code, or — when codes were given but none could
+/// be used — `unresolved` of the codes listed as `system|code, …`.
+fn check_vaccine(
+    e: &mut Errs,
+    codings: &[(&str, &str)],
+    resolved: bool,
+    unresolved: impl FnOnce(String) -> String,
+) {
+    if codings.is_empty() {
+        e.push(
+            "vaccineCode",
+            "a vaccine code (system and code) is required",
+        );
+    } else if !resolved {
+        let list: Vec<String> = codings.iter().map(|(s, c)| format!("{s}|{c}")).collect();
+        e.push("vaccineCode", unresolved(list.join(", ")));
+    }
+}
+
+/// The id of the Patient an Immunization refers to (`Patient/<id>`).
+fn patient_of(v: &Value, e: &mut Errs) -> Option<String> {
+    let id = v
+        .get("patient")
+        .and_then(|p| str_at(p, "reference"))
+        .map(|r| r.rsplit('/').next().unwrap_or(r).to_string());
+    if id.is_none() {
+        e.push("patient.reference", "the patient reference is required");
+    }
+    id
+}
+
+/// A caregiver's refusal read from a `not-done` Immunization: what it names
+/// is resolved to the calendar's antigens when it is recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusalImport {
+    pub id: String,
+    pub patient_id: String,
+    /// The antigen, when the vaccine code is in Bala's antigen system (as Bala
+    /// exports refusals); otherwise `product` names a mapped vaccine and the
+    /// refusal covers each of its antigens.
+    pub antigen: Option<String>,
+    pub product: Option<String>,
+    pub date: Date,
+    pub reason: String,
+}
+
+/// Only refusals are imported among `not-done` Immunizations: the other
+/// reasons (immunity, a medical precaution, no vaccine in stock) are not a
+/// caregiver's decision, and a contraindication needs the clinician's terms
+/// (temporary or permanent), which FHIR's Immunization does not carry.
+fn read_refusal(v: &Value, loc: &str, table: &CodeTable) -> Result<RefusalImport, Vec<Problem>> {
+    let mut e = Errs::new(loc);
+    let id = immunization_id(v, &mut e);
+    let reason = v.get("statusReason");
+    let code = reason.and_then(|r| {
+        r.get("coding")?
+            .as_array()?
+            .iter()
+            .find(|c| str_at(c, "system") == Some(REASON_SYSTEM))
+            .and_then(|c| str_at(c, "code"))
+    });
+    match code {
+        Some("PATOBJ") => {}
+        Some(other) => e.push(
+            "statusReason",
+            format!(
+                "not-done for reason {other}: only refusals (PATOBJ, patient objection) are imported; record contraindications on the child's card"
+            ),
+        ),
+        None => e.push(
+            "statusReason",
+            format!("a not-done Immunization is imported as a refusal only with statusReason {REASON_SYSTEM}|PATOBJ"),
+        ),
+    }
+    let codings = vaccine_codings(v);
+    let antigen = codings
+        .iter()
+        .find(|(s, _)| *s == ANTIGEN_SYSTEM)
+        .map(|(_, c)| c.to_string());
+    let product = codings
+        .iter()
+        .find_map(|(s, c)| table.product(s, c))
+        .map(str::to_string);
+    check_vaccine(
+        &mut e,
+        &codings,
+        antigen.is_some() || product.is_some(),
+        |list| {
+            format!("vaccine code {list} names neither an antigen ({ANTIGEN_SYSTEM}) nor a mapped product; add it to the code table")
+        },
+    );
+    let patient_id = patient_of(v, &mut e);
+    let date = date_at(v, "occurrenceDateTime", &mut e, true);
+    if !e.list.is_empty() {
+        return Err(e.list);
+    }
+    let text = reason
+        .and_then(|r| str_at(r, "text"))
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or("patient objection");
+    Ok(RefusalImport {
+        id,
+        patient_id: patient_id.expect("checked"),
+        antigen,
+        product,
+        date: date.expect("checked"),
+        reason: text.to_string(),
+    })
+}
+
+fn read_immunization(v: &Value, loc: &str, table: &CodeTable) -> Result<DoseRecord, Vec<Problem>> {
+    let mut e = Errs::new(loc);
+    let id = immunization_id(v, &mut e);
     let status = match str_at(v, "status") {
         Some("completed") => Some(DoseStatus::Completed),
         Some("entered-in-error") => Some(DoseStatus::EnteredInError),
-        Some("not-done") => {
-            // Checked first: its vaccine code names an antigen, not a product,
-            // and a "not mapped" error would hide the real answer.
-            e.push(
-                "status",
-                "not-done Immunizations (refusals) are not imported; record the refusal on the child's card",
-            );
-            return Err(e.list);
-        }
         Some(s) => {
             e.push("status", format!("'{s}' is not an Immunization status"));
             None
@@ -337,47 +465,15 @@ fn read_immunization(v: &Value, loc: &str, table: &CodeTable) -> Result<DoseReco
             None
         }
     };
-    let codings: Vec<(String, String)> = v
-        .get("vaccineCode")
-        .and_then(|c| c.get("coding"))
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| {
-                    Some((
-                        str_at(c, "system")?.to_string(),
-                        str_at(c, "code")?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let codings = vaccine_codings(v);
     let product = codings
         .iter()
         .find_map(|(s, c)| table.product(s, c))
         .map(str::to_string);
-    if codings.is_empty() {
-        e.push(
-            "vaccineCode",
-            "a vaccine code (system and code) is required",
-        );
-    } else if product.is_none() {
-        let list: Vec<String> = codings.iter().map(|(s, c)| format!("{s}|{c}")).collect();
-        e.push(
-            "vaccineCode",
-            format!(
-                "vaccine code {} is not mapped to a product; add it to the code table",
-                list.join(", ")
-            ),
-        );
-    }
-    let patient_id = v
-        .get("patient")
-        .and_then(|p| str_at(p, "reference"))
-        .map(|r| r.rsplit('/').next().unwrap_or(r).to_string());
-    if patient_id.is_none() {
-        e.push("patient.reference", "the patient reference is required");
-    }
+    check_vaccine(&mut e, &codings, product.is_some(), |list| {
+        format!("vaccine code {list} is not mapped to a product; add it to the code table")
+    });
+    let patient_id = patient_of(v, &mut e);
     let date = date_at(v, "occurrenceDateTime", &mut e, true);
     let lot_expiry = date_at(v, "expirationDate", &mut e, false);
     let dose_number = v
@@ -563,7 +659,7 @@ mod tests {
     }
 
     #[test]
-    fn refusals_export_as_not_done_and_import_is_refused_by_status() {
+    fn refusals_export_as_not_done_and_read_back_as_refusals() {
         let t = CodeTable::defaults();
         let r = crate::refusal(&crate::RefusalRecord {
             patient_id: "17".into(),
@@ -580,11 +676,37 @@ mod tests {
             crate::ANTIGEN_SYSTEM
         );
         assert_eq!(r["occurrenceDateTime"], "2024-09-01");
-        let p = parse(&bundle(vec![patient(&child()), r]).to_string(), &t);
-        assert!(p.doses.is_empty());
+        let p = parse(&bundle(vec![patient(&child()), r.clone()]).to_string(), &t);
+        assert!(
+            p.doses.is_empty() && p.problems.is_empty(),
+            "{:?}",
+            p.problems
+        );
+        assert_eq!(
+            p.refusals,
+            vec![(
+                "resource.entry[1].resource".to_string(),
+                RefusalImport {
+                    id: "refusal-17-MMR-2024-09-01".into(),
+                    patient_id: "17".into(),
+                    antigen: Some("MMR".into()),
+                    product: None,
+                    date: date!(2024 - 09 - 01),
+                    reason: "religious beliefs".into(),
+                }
+            )]
+        );
+        // Another reason than the caregiver's objection is refused, by field.
+        let mut precaution = r;
+        precaution["statusReason"]["coding"][0]["code"] = "MEDPREC".into();
+        let p = parse(&bundle(vec![patient(&child()), precaution]).to_string(), &t);
+        assert!(p.refusals.is_empty());
         assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
-        assert_eq!(p.problems[0].location, "resource.entry[1].resource.status");
-        assert!(p.problems[0].message.contains("record the refusal"));
+        assert_eq!(
+            p.problems[0].location,
+            "resource.entry[1].resource.statusReason"
+        );
+        assert!(p.problems[0].message.contains("MEDPREC"));
     }
 
     #[test]

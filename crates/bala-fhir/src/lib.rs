@@ -25,7 +25,7 @@ pub mod store;
 
 pub use codes::{CodeTable, Coding};
 pub use export::{bundle, immunization, ndjson, patient, recommendation, refusal};
-pub use import::{parse, Parsed, Problem};
+pub use import::{parse, Parsed, Problem, RefusalImport};
 
 use bala_core::{Date, Sex};
 use serde::{Deserialize, Serialize};

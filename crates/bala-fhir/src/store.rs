@@ -1,5 +1,6 @@
 //! FHIR over Bala's database (feature `store`): export one child or an area,
-//! import Patients and Immunizations, and the stored vaccine code table.
+//! import Patients and Immunizations (given doses, and refusals: `not-done`
+//! for the caregiver's objection), and the stored vaccine code table.
 //!
 //! Scope and audit follow the rest of Bala: a child outside the caller's areas
 //! is [`Error::NotFound`]; a child's export is one audited read, an area's
@@ -9,7 +10,7 @@
 //! `external_id = "fhir:<resource id>"` (unique), a Patient is matched by IIN.
 
 use crate::codes::{CodeTable, Mapping};
-use crate::import::Problem;
+use crate::import::{Problem, RefusalImport};
 use crate::{DoseRecord, DoseStatus, Forecast, ForecastItem, PatientRecord, RefusalRecord};
 use bala_core::{parse_date, AreaCode, Date, Sex, ValidationErrors};
 use bala_immunization::forecast::SeriesStatus;
@@ -765,6 +766,24 @@ struct Run<'a> {
     dry_run: bool,
 }
 
+/// The Patient an Immunization of the input refers to, or `None` after
+/// reporting why it cannot be recorded (not in the input, or rejected).
+fn resolved<'t>(
+    target: Option<&'t Target>,
+    loc: &str,
+    name: &str,
+    patient_id: &str,
+    report: &mut Report,
+) -> Option<&'t Target> {
+    let why = match target {
+        None => format!("Patient/{patient_id} is not in this input; send the Patient resource with its Immunizations"),
+        Some(Target::Failed) => format!("Patient/{patient_id} was rejected"),
+        Some(t) => return Some(t),
+    };
+    report.push(loc, name, "rejected", "patient.reference", why);
+    None
+}
+
 async fn import_dose(
     run: &Run<'_>,
     loc: &str,
@@ -774,28 +793,12 @@ async fn import_dose(
 ) -> Result<(), Error> {
     let (db, ctx, cals, dry_run) = (run.db, run.ctx, run.cals, run.dry_run);
     let name = format!("Immunization/{}", d.id);
+    let Some(target) = resolved(target, loc, &name, &d.patient_id, report) else {
+        return Ok(());
+    };
     let person = match target {
-        None => {
-            report.push(
-                loc,
-                &name,
-                "rejected",
-                "patient.reference",
-                format!("Patient/{} is not in this input; send the Patient resource with its Immunizations", d.patient_id),
-            );
-            return Ok(());
-        }
-        Some(Target::Failed) => {
-            report.push(
-                loc,
-                &name,
-                "rejected",
-                "patient.reference",
-                format!("Patient/{} was rejected", d.patient_id),
-            );
-            return Ok(());
-        }
-        Some(Target::WouldCreate(birth)) => {
+        Target::Failed => return Ok(()), // reported by `resolved`
+        Target::WouldCreate(birth) => {
             let cal = calendars::in_force(cals, today());
             match doses::check(cal, *birth, &dose_input(d)) {
                 Ok(v) => report.push(
@@ -813,7 +816,7 @@ async fn import_dose(
             }
             return Ok(());
         }
-        Some(Target::Existing(p)) => p,
+        Target::Existing(p) => p,
     };
     let ext = format!("{SOURCE}:{}", d.id);
     let in_error = d.status == DoseStatus::EnteredInError;
@@ -963,6 +966,120 @@ async fn import_dose(
     Ok(())
 }
 
+fn refusal_field(f: &str) -> &str {
+    match f {
+        "antigen" => "vaccineCode",
+        "since" => "occurrenceDateTime",
+        "reason" => "statusReason.text",
+        other => other,
+    }
+}
+
+/// The antigens a refusal covers: the one it names, or each of the named
+/// product's; `Err` says why the calendar in force knows none of them.
+fn refused_antigens(
+    cal: &bala_immunization::Calendar,
+    r: &RefusalImport,
+) -> Result<Vec<String>, String> {
+    match (&r.antigen, &r.product) {
+        (Some(a), _) if cal.antigen(a).is_some() => Ok(vec![a.clone()]),
+        (Some(a), _) => Err(format!("antigen {a} is not in calendar {}", cal.id)),
+        (None, Some(p)) => cal
+            .product(p)
+            .map(|p| p.antigens.clone())
+            .ok_or_else(|| format!("product {p} is not in calendar {}", cal.id)),
+        (None, None) => Err("no antigen or product".into()),
+    }
+}
+
+/// A caregiver's refusal, recorded for each antigen it covers unless the child
+/// already has a refusal of that antigen on that day (so re-importing, or
+/// reading back Bala's own export, changes nothing).
+async fn import_refusal(
+    run: &Run<'_>,
+    loc: &str,
+    r: &RefusalImport,
+    target: Option<&Target>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let name = format!("Immunization/{}", r.id);
+    let day = bala_core::date::iso(r.date);
+    let Some(target) = resolved(target, loc, &name, &r.patient_id, report) else {
+        return Ok(());
+    };
+    let person = match target {
+        Target::Existing(p) => Some(p),
+        _ => None,
+    };
+    let cal = calendars::in_force(run.cals, today());
+    let antigens = match refused_antigens(cal, r) {
+        Ok(a) => a,
+        Err(why) => {
+            report.push(loc, &name, "rejected", "vaccineCode", why);
+            return Ok(());
+        }
+    };
+    let mut new = Vec::new();
+    if let Some(p) = person {
+        for a in &antigens {
+            let known = sqlx::query(
+                "SELECT 1 FROM imm_refusals WHERE person_id = $1 AND antigen = $2 AND refused_on = $3",
+            )
+            .bind(p.id)
+            .bind(a)
+            .bind(&day)
+            .fetch_optional(run.db.reader())
+            .await?;
+            if known.is_none() {
+                new.push(a.clone());
+            }
+        }
+    } else {
+        new = antigens;
+    }
+    if new.is_empty() {
+        report.push(
+            loc,
+            &name,
+            "unchanged",
+            "",
+            format!("the refusal on {day} is already recorded"),
+        );
+        return Ok(());
+    }
+    let what = format!("refusal of {} on {day}", new.join(", "));
+    match person {
+        Some(p) if !run.dry_run => {
+            for a in &new {
+                let input = doses::ExceptionInput {
+                    kind: "refusal".into(),
+                    antigen: a.clone(),
+                    since: day.clone(),
+                    until: String::new(),
+                    reason: r.reason.clone(),
+                };
+                match doses::record_exception(run.db, run.ctx, p.id, &input).await {
+                    Ok(()) => {}
+                    Err(Error::Validation(e)) => {
+                        report.reject_all(loc, &name, &e, refusal_field);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            report.push(loc, &name, "imported", "", what);
+        }
+        _ => report.push(
+            loc,
+            &name,
+            "imported",
+            "",
+            format!("would record the {what}"),
+        ),
+    }
+    Ok(())
+}
+
 /// Imports a single resource, a Bundle or NDJSON with the stored code table.
 /// Patients are matched by IIN or registered (never when they look like a
 /// registered person); Immunizations are recorded for their Patient of the same
@@ -977,8 +1094,11 @@ pub async fn import(
     let table = code_table(db).await?;
     let parsed = crate::parse(input, &table);
     let cals = calendars::all(db).await?;
-    let total =
-        parsed.patients.len() + parsed.doses.len() + parsed.problems.len() + parsed.ignored.len();
+    let total = parsed.patients.len()
+        + parsed.doses.len()
+        + parsed.refusals.len()
+        + parsed.problems.len()
+        + parsed.ignored.len();
     let mut report = Report {
         dry_run,
         resources: total,
@@ -1021,6 +1141,11 @@ pub async fn import(
     };
     for (loc, d) in &parsed.doses {
         import_dose(&run, loc, d, targets.get(&d.patient_id), &mut report).await?;
+        done += 1;
+        progress(done, total);
+    }
+    for (loc, r) in &parsed.refusals {
+        import_refusal(&run, loc, r, targets.get(&r.patient_id), &mut report).await?;
         done += 1;
         progress(done, total);
     }

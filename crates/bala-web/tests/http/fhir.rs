@@ -584,4 +584,135 @@ async fn bulk_export(backend: Backend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-both_backends!(exchange, code_table, bulk_export);
+/// POSTs an import and returns its JSON report.
+async fn import_json(app: &TestApp, token: &str, path: &str, body: String) -> Value {
+    post_fhir(app, token, path, body)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A caregiver's refusal goes out as a `not-done` Immunization and comes back
+/// as a refusal: Bala's own export read back changes nothing; the same export
+/// into a register that lacks the refusal records it (audited), a dry run
+/// writes nothing, and a `not-done` for another reason is refused by field.
+async fn refusal_exchange(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let birth = today() - Duration::days(400);
+    let id = child(&app, "Томирис", birth, 12).await;
+    give(&app, id, "BCG", birth + Duration::days(1)).await;
+    let refused_on = birth + Duration::days(370);
+    {
+        let scope = [AreaCode::republic()];
+        let actor = Actor::system("test");
+        let ctx = Ctx {
+            actor: &actor,
+            scope: &scope,
+        };
+        let input = doses::ExceptionInput {
+            kind: "refusal".into(),
+            antigen: "MMR".into(),
+            since: iso(refused_on),
+            reason: "religious beliefs".into(),
+            ..Default::default()
+        };
+        doses::record_exception(&app.t.db, ctx, id, &input)
+            .await
+            .unwrap();
+    }
+    let nurse = app.api(&app.token("nurse", TokenScope::Read).await);
+    let bundle: Value = nurse
+        .get(&format!("/api/v1/fhir/Patient/{id}/$everything"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let not_done: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["status"] == "not-done")
+        .collect();
+    assert_eq!(not_done.len(), 1, "{bundle:#}");
+    let body = bundle.to_string();
+    let manager = app.token("manager", TokenScope::ReadWrite).await;
+    let refusals = "SELECT COUNT(*) FROM imm_refusals";
+
+    let own: Value = import_json(&app, &manager, "/api/v1/fhir/import", body.clone()).await;
+    assert_eq!(
+        (&own["imported"], &own["rejected"]),
+        (&json!(0), &json!(0)),
+        "{own:#}"
+    );
+    let mine: Vec<&Value> = own["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| {
+            o["resource"] == format!("Immunization/{}", not_done[0]["id"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(mine.len(), 1, "{own:#}");
+    assert_eq!(mine[0]["outcome"], "unchanged");
+    assert_eq!(count(&app, refusals).await, 1);
+
+    // The register loses the refusal; the export brings it back, once.
+    sqlx::query("DELETE FROM imm_refusals")
+        .execute(app.t.db.reader())
+        .await
+        .unwrap();
+    let dry: Value = import_json(
+        &app,
+        &manager,
+        "/api/v1/fhir/import?dry_run=true",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(dry["imported"], 1, "{dry:#}");
+    assert_eq!(count(&app, refusals).await, 0, "a dry run writes nothing");
+    let back: Value = import_json(&app, &manager, "/api/v1/fhir/import", body.clone()).await;
+    assert_eq!(
+        (&back["imported"], &back["rejected"]),
+        (&json!(1), &json!(0)),
+        "{back:#}"
+    );
+    let (antigen, on, reason): (String, String, String) =
+        sqlx::query_as("SELECT antigen, refused_on, reason FROM imm_refusals WHERE person_id = $1")
+            .bind(id)
+            .fetch_one(app.t.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(
+        (antigen.as_str(), on, reason.as_str()),
+        ("MMR", iso(refused_on), "religious beliefs")
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'immunization.refusal.record'"
+        )
+        .await,
+        2,
+        "the card's and the import's"
+    );
+    let again: Value = import_json(&app, &manager, "/api/v1/fhir/import", body.clone()).await;
+    assert_eq!(again["imported"], 0, "{again:#}");
+    assert_eq!(count(&app, refusals).await, 1);
+
+    // Not done for a medical precaution: not a refusal, refused by field.
+    let mut other = bundle.clone();
+    for e in other["entry"].as_array_mut().unwrap() {
+        if e["resource"]["status"] == "not-done" {
+            e["resource"]["statusReason"]["coding"][0]["code"] = json!("MEDPREC");
+        }
+    }
+    let report: Value = import_json(&app, &manager, "/api/v1/fhir/import", other.to_string()).await;
+    let rejected = outcomes(&report, "rejected");
+    assert_eq!(rejected.len(), 1, "{report:#}");
+    assert_eq!(rejected[0]["field"], "statusReason");
+    assert!(rejected[0]["message"].as_str().unwrap().contains("MEDPREC"));
+}
+
+both_backends!(exchange, code_table, bulk_export, refusal_exchange);
