@@ -75,15 +75,6 @@ async fn acting(db: &Db, as_user: Option<&str>) -> anyhow::Result<(Actor, Vec<Ar
     ))
 }
 
-fn progress(what: &'static str) -> impl FnMut(usize, usize) + Send {
-    move |done, total| {
-        eprint!("\r{done}/{total} {what}");
-        if done == total {
-            eprintln!();
-        }
-    }
-}
-
 pub async fn import(db: &Db, a: ImportArgs) -> anyhow::Result<ExitCode> {
     let (actor, scope) = acting(db, a.as_user.as_deref()).await?;
     let bytes =
@@ -99,7 +90,7 @@ pub async fn import(db: &Db, a: ImportArgs) -> anyhow::Result<ExitCode> {
         actor: &actor,
         scope: &scope,
     };
-    let mut p = progress("resources");
+    let mut p = crate::progress::reporter("resources");
     let report = fhir::import(db, ctx, &text, a.dry_run, &mut p)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -139,7 +130,7 @@ pub async fn export(db: &Db, a: ExportArgs) -> anyhow::Result<ExitCode> {
         actor: &actor,
         scope: &scope,
     };
-    let mut p = progress("children");
+    let mut p = crate::progress::reporter("children");
     let today = time::OffsetDateTime::now_utc().date();
     match fhir::export_area(db, ctx, &area, &a.out, today, &mut p).await {
         Ok(s) => {

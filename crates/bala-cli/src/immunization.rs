@@ -273,14 +273,7 @@ pub async fn import_register(
         actor: &actor,
         scope: &scope,
     };
-    let mut progress = |done: usize, total: usize| {
-        if done.is_multiple_of(100) || done == total {
-            eprint!("\r{done}/{total} rows");
-            if done == total {
-                eprintln!();
-            }
-        }
-    };
+    let mut progress = crate::progress::reporter("rows");
     let source = format!(
         "csv:{}",
         a.file
@@ -343,13 +336,8 @@ pub async fn import_register(
 pub async fn refresh(db: &Db) -> anyhow::Result<ExitCode> {
     let cals = calendars::all(db).await?;
     let mut bulk = db.bulk().await?;
-    let n = facts::rebuild_bulk(&mut bulk, &cals, &mut |done, total| {
-        eprint!("\rre-deriving valid doses: person ids {done}/{total}");
-        if done == total {
-            eprintln!();
-        }
-    })
-    .await?;
+    let mut progress = crate::progress::reporter("person ids: valid doses re-derived");
+    let n = facts::rebuild_bulk(&mut bulk, &cals, &mut progress).await?;
     bulk.commit().await?;
     db.vacuum(&facts::BULK_TABLES).await?;
     println!("re-derived the valid doses of {n} children");
@@ -385,12 +373,7 @@ pub async fn synth(db: &Db, a: SynthArgs) -> anyhow::Result<ExitCode> {
         seed: a.seed,
         doses_to: a.doses_to.clone(),
     };
-    let mut progress = |done: usize, total: usize| {
-        eprint!("\r{done}/{total} children");
-        if done == total {
-            eprintln!();
-        }
-    };
+    let mut progress = crate::progress::reporter("children");
     let r = match synth::generate(db, &opts, &mut progress).await {
         Ok(r) => r,
         Err(bala_registry::RegistryError::Store(bala_store::StoreError::Other(m))) => {

@@ -63,12 +63,7 @@ pub async fn import(db: &Db, a: ImportArgs) -> anyhow::Result<ExitCode> {
         codelist: a.codelist,
         dry_run: a.dry_run,
     };
-    let mut progress = |done: usize, total: usize| {
-        eprint!("\r{done}/{total} values");
-        if done == total {
-            eprintln!();
-        }
-    };
+    let mut progress = crate::progress::reporter("values");
     let report = match import::import(
         db,
         &Actor::system("cli"),

@@ -6,6 +6,7 @@ mod demo;
 mod fhir;
 mod immunization;
 mod indicators;
+mod progress;
 
 use std::process::ExitCode;
 
