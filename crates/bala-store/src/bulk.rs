@@ -340,13 +340,12 @@ fn pg_row(r: &sqlx::postgres::PgRow) -> Result<Vec<Value>, StoreError> {
         .iter()
         .map(|c| {
             let i = c.ordinal();
+            if let Some(v) = crate::rows::pg_int(r, i) {
+                return Ok(Value::Int(v?));
+            }
             Ok(match c.type_info().name() {
-                "INT8" => Value::Int(r.try_get(i)?),
-                "INT4" => Value::Int(r.try_get::<Option<i32>, _>(i)?.map(i64::from)),
-                "INT2" => Value::Int(r.try_get::<Option<i16>, _>(i)?.map(i64::from)),
                 "FLOAT8" => Value::Float(r.try_get(i)?),
                 "FLOAT4" => Value::Float(r.try_get::<Option<f32>, _>(i)?.map(f64::from)),
-                "BOOL" => Value::Int(r.try_get::<Option<bool>, _>(i)?.map(i64::from)),
                 _ => Value::Text(r.try_get(i)?),
             })
         })

@@ -100,27 +100,24 @@ impl Cells for Vec<Value> {
     }
 }
 
+/// Column `i` of a PostgreSQL row as an integer, for the types read as
+/// integers (64, 32 and 16 bit, booleans as 0/1); `None` for other types.
+pub(crate) fn pg_int(
+    r: &sqlx::postgres::PgRow,
+    i: usize,
+) -> Option<Result<Option<i64>, sqlx::Error>> {
+    Some(match r.columns().get(i)?.type_info().name() {
+        "INT8" => r.try_get::<Option<i64>, _>(i),
+        "INT4" => r.try_get::<Option<i32>, _>(i).map(|v| v.map(i64::from)),
+        "INT2" => r.try_get::<Option<i16>, _>(i).map(|v| v.map(i64::from)),
+        "BOOL" => r.try_get::<Option<bool>, _>(i).map(|v| v.map(i64::from)),
+        _ => return None,
+    })
+}
+
 impl Cells for sqlx::postgres::PgRow {
     fn int(&self, i: usize) -> Option<i64> {
-        match self.columns().get(i)?.type_info().name() {
-            "INT8" => self.try_get::<Option<i64>, _>(i).ok().flatten(),
-            "INT4" => self
-                .try_get::<Option<i32>, _>(i)
-                .ok()
-                .flatten()
-                .map(i64::from),
-            "INT2" => self
-                .try_get::<Option<i16>, _>(i)
-                .ok()
-                .flatten()
-                .map(i64::from),
-            "BOOL" => self
-                .try_get::<Option<bool>, _>(i)
-                .ok()
-                .flatten()
-                .map(i64::from),
-            _ => None,
-        }
+        pg_int(self, i)?.ok().flatten()
     }
     fn text(&self, i: usize) -> Option<&str> {
         self.try_get::<Option<&str>, _>(i).ok().flatten()

@@ -211,13 +211,13 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
 /// Rows decoded on the reading thread: (person, sort key, what the child gets).
 type Dealt<K, T> = Vec<(i64, K, T)>;
 
-/// Sorts the rows by person and key and hands each to its child in that order
-/// (the database is not asked to sort).
-fn deal<K: Ord, T>(
-    children: &mut [Child],
+/// Sorts the rows by person and key and hands each to the child (or list
+/// entry) of that person in that order (the database is not asked to sort).
+fn deal<C, K: Ord, T>(
+    children: &mut [C],
     index: &HashMap<i64, usize>,
     mut rows: Dealt<K, T>,
-    mut give: impl FnMut(&mut Child, T),
+    mut give: impl FnMut(&mut C, T),
 ) {
     rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     for (person, _, item) in rows {
@@ -276,17 +276,12 @@ async fn add_caregivers(db: &Db, scope_: &[AreaCode], out: &mut [Entry]) -> Resu
                 .map(|(g, _)| g),
         );
     }
-    rows.sort_unstable_by_key(|r| (r.0, r.1));
     let index: HashMap<i64, usize> = out
         .iter()
         .enumerate()
         .map(|(i, e)| (e.person_id, i))
         .collect();
-    for (person, _, g) in rows {
-        if let Some(&i) = index.get(&person) {
-            out[i].caregivers.push(g);
-        }
-    }
+    deal(out, &index, rows, |e, g| e.caregivers.push(g));
     Ok(())
 }
 
