@@ -48,7 +48,12 @@ async fn child(db: &bala_store::Db, ctx: Ctx<'_>, given: &str, birth: time::Date
         phone: Some("+77011234567".into()),
         ..Default::default()
     };
-    match people::create(db, ctx, &input, true).await.unwrap() {
+    register(db, ctx, &input).await
+}
+
+/// Registers a person, confirmed past the duplicate check.
+async fn register(db: &bala_store::Db, ctx: Ctx<'_>, input: &PersonInput) -> i64 {
+    match people::create(db, ctx, input, true).await.unwrap() {
         CreateOutcome::Created(id) => id,
         CreateOutcome::PossibleDuplicates(_) => unreachable!("confirmed"),
     }
@@ -112,21 +117,16 @@ async fn journey(backend: Backend) {
     let birth = today() - Duration::days(430);
     let year = birth.year();
     let older = child(db, ctx, "Нұрлан", birth).await;
-    let mother = {
-        let input = PersonInput {
-            family_name: "Сапарова".into(),
-            given_name: "Айгүл".into(),
-            birth_date: "1994-03-02".into(),
-            sex: "F".into(),
-            area_code: DISTRICT.into(),
-            phone: Some("+77017654321".into()),
-            ..Default::default()
-        };
-        match people::create(db, ctx, &input, true).await.unwrap() {
-            CreateOutcome::Created(id) => id,
-            _ => unreachable!(),
-        }
+    let mother = PersonInput {
+        family_name: "Сапарова".into(),
+        given_name: "Айгүл".into(),
+        birth_date: "1994-03-02".into(),
+        sex: "F".into(),
+        area_code: DISTRICT.into(),
+        phone: Some("+77017654321".into()),
+        ..Default::default()
     };
+    let mother = register(db, ctx, &mother).await;
     households::link(db, ctx, older, mother, "mother")
         .await
         .unwrap();
@@ -154,21 +154,16 @@ async fn journey(backend: Backend) {
 
     // A father registered in another district of the city: listed for the
     // city's nurse, hidden from a nurse whose scope is the child's district.
-    let father = {
-        let input = PersonInput {
-            family_name: "Сапаров".into(),
-            given_name: "Ерлан".into(),
-            birth_date: "1988-02-11".into(),
-            sex: "M".into(),
-            area_code: "751210000".into(),
-            phone: Some("+77019990011".into()),
-            ..Default::default()
-        };
-        match people::create(db, ctx, &input, true).await.unwrap() {
-            CreateOutcome::Created(id) => id,
-            _ => unreachable!(),
-        }
+    let father = PersonInput {
+        family_name: "Сапаров".into(),
+        given_name: "Ерлан".into(),
+        birth_date: "1988-02-11".into(),
+        sex: "M".into(),
+        area_code: "751210000".into(),
+        phone: Some("+77019990011".into()),
+        ..Default::default()
     };
+    let father = register(db, ctx, &father).await;
     households::link(db, ctx, older, father, "father")
         .await
         .unwrap();

@@ -10,9 +10,27 @@ pub fn push_area_within(sql: &mut Sql, column: &str, scope: &[AreaCode]) {
         sql.push("1 = 0");
         return;
     }
-    sql.push(column)
-        .push(" IN (SELECT descendant FROM area_closure WHERE ancestor IN (");
-    sql.push_list(scope.iter().map(|a| a.as_str())).push("))");
+    sql.push(column).push(" IN (");
+    push_areas(sql, scope);
+    sql.push(")");
+}
+
+/// The query of the codes of every area inside the scope, for callers that
+/// check the scope in memory (beside a long id list an area condition leads
+/// the planners astray); `None` for an empty scope, which holds no area.
+pub fn areas_within(scope: &[AreaCode]) -> Option<Sql> {
+    if scope.is_empty() {
+        return None;
+    }
+    let mut sql = Sql::new("");
+    push_areas(&mut sql, scope);
+    Some(sql)
+}
+
+fn push_areas(sql: &mut Sql, scope: &[AreaCode]) {
+    sql.push("SELECT descendant FROM area_closure WHERE ancestor IN (")
+        .push_list(scope.iter().map(|a| a.as_str()))
+        .push(")");
 }
 
 #[cfg(test)]

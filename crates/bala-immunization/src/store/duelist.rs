@@ -173,17 +173,11 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
     let doses = async {
         let children = db.rows_as(&people, child_of).await?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut reads = tokio::task::JoinSet::new();
-        for ids in id_ranges(&children, cores) {
-            let (db, sql) = (db.clone(), doses_sql(scope_, area, &ids));
-            reads.spawn(async move { db.rows_as(&sql, dose_of).await });
-        }
-        let mut doses = Vec::new();
-        while let Some(part) = reads.join_next().await {
-            doses.extend(
-                part.map_err(|e| bala_store::StoreError::Other(format!("reading doses: {e}")))??,
-            );
-        }
+        let reads = id_ranges(&children, cores)
+            .iter()
+            .map(|ids| doses_sql(scope_, area, ids))
+            .collect();
+        let doses = read_at_once(db, reads, "doses", dose_of).await?;
         Ok::<_, Error>((children, doses))
     };
     let ((mut children, doses), contraindications, refusals) = tokio::try_join!(
@@ -206,6 +200,27 @@ async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<
         c.record.refusals.push(r)
     });
     Ok(children)
+}
+
+/// Runs the queries at once, each on its own connection, decoding rows as they
+/// are read, and gathers the rows of all (in no particular order).
+async fn read_at_once<T, F>(db: &Db, sqls: Vec<Sql>, what: &str, decode: F) -> Result<Vec<T>, Error>
+where
+    T: Send + 'static,
+    F: Fn(&dyn Cells) -> Option<T> + Copy + Send + 'static,
+{
+    let mut reads = tokio::task::JoinSet::new();
+    for sql in sqls {
+        let db = db.clone();
+        reads.spawn(async move { db.rows_as(&sql, decode).await });
+    }
+    let mut rows = Vec::new();
+    while let Some(part) = reads.join_next().await {
+        rows.extend(
+            part.map_err(|e| bala_store::StoreError::Other(format!("reading {what}: {e}")))??,
+        );
+    }
+    Ok(rows)
 }
 
 /// Rows decoded on the reading thread: (person, sort key, what the child gets).
@@ -238,20 +253,18 @@ const CAREGIVER_CHUNK: usize = 2000;
 /// in scope too; that is checked here, not in SQL, where an area condition
 /// beside the id list made PostgreSQL hash every person in scope (570 ms).
 async fn add_caregivers(db: &Db, scope_: &[AreaCode], out: &mut [Entry]) -> Result<(), Error> {
-    if out.is_empty() || scope_.is_empty() {
+    if out.is_empty() {
         return Ok(());
     }
-    let mut within = Sql::new("SELECT descendant FROM area_closure WHERE ancestor IN (");
-    within
-        .push_list(scope_.iter().map(|a| a.as_str()))
-        .push(")");
+    let Some(within) = scope::areas_within(scope_) else {
+        return Ok(());
+    };
     let within: HashSet<String> = db
         .rows_as(&within, |r| r.text(0).map(str::to_string))
         .await?
         .into_iter()
         .collect();
-    let mut reads = tokio::task::JoinSet::new();
-    for chunk in out.chunks(CAREGIVER_CHUNK) {
+    let reads = out.chunks(CAREGIVER_CHUNK).map(|chunk| {
         // CROSS JOIN keeps SQLite's planner from driving the join from every
         // related person.
         let mut sql = Sql::new(
@@ -260,22 +273,17 @@ async fn add_caregivers(db: &Db, scope_: &[AreaCode], out: &mut [Entry]) -> Resu
         );
         sql.push_list(chunk.iter().map(|e| e.person_id))
             .push(") AND q.id = x.related_id");
-        let db = db.clone();
-        reads.spawn(async move {
-            db.rows_as(&sql, |r| Some((caregiver_of(r)?, r.text(6)?.to_string())))
-                .await
-        });
-    }
-    let mut rows = Vec::new();
-    while let Some(part) = reads.join_next().await {
-        let part =
-            part.map_err(|e| bala_store::StoreError::Other(format!("reading caregivers: {e}")))??;
-        rows.extend(
-            part.into_iter()
-                .filter(|(_, area)| within.contains(area))
-                .map(|(g, _)| g),
-        );
-    }
+        sql
+    });
+    let rows = read_at_once(db, reads.collect(), "caregivers", |r| {
+        Some((caregiver_of(r)?, r.text(6)?.to_string()))
+    })
+    .await?;
+    let rows = rows
+        .into_iter()
+        .filter(|(_, area)| within.contains(area))
+        .map(|(g, _)| g)
+        .collect();
     let index: HashMap<i64, usize> = out
         .iter()
         .enumerate()

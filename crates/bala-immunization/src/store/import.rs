@@ -143,11 +143,9 @@ async fn areas_within(
     bulk: &mut Bulk,
     scope: &[bala_core::AreaCode],
 ) -> Result<HashSet<String>, Error> {
-    if scope.is_empty() {
+    let Some(sql) = bala_registry::scope::areas_within(scope) else {
         return Ok(HashSet::new());
-    }
-    let mut sql = Sql::new("SELECT descendant FROM area_closure WHERE ancestor IN (");
-    sql.push_list(scope.iter().map(|a| a.as_str())).push(")");
+    };
     Ok(bulk
         .fetch(&sql)
         .await?
