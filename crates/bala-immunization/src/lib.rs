@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "cohort_sizes",
         sql: include_str!("../migrations/3007_cohort_sizes.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3008,
+        name: "first_due",
+        sql: include_str!("../migrations/3008_first_due.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

@@ -4,8 +4,8 @@
 use bala_core::Sex;
 use bala_immunization::calendar::KZ_2020_TOML;
 use bala_immunization::forecast::{
-    evaluate, forecast, forecast_with, valid_dose_count, AdminFlag, Administration, ChildRecord,
-    Contraindication, Detail, Refusal, SeriesStatus,
+    evaluate, first_due, forecast, forecast_with, valid_dose_count, AdminFlag, Administration,
+    ChildRecord, Contraindication, Detail, Refusal, SeriesStatus,
 };
 use bala_immunization::{Calendar, Span};
 use proptest::prelude::*;
@@ -210,6 +210,29 @@ proptest! {
         let a = forecast(kz(), &original, on);
         prop_assert_eq!(&a, &forecast(kz(), &original, on), "deterministic");
         prop_assert_eq!(a, forecast(kz(), &shuffled, on));
+    }
+
+    #[test]
+    fn nothing_is_listed_before_the_first_due_date((c, on) in child_on(), until in 0i64..400) {
+        // From the last recorded dose on, the bound holds for every date and
+        // horizon, whatever the contraindications and refusals.
+        let last = c.administrations.iter().map(|a| a.date).max().unwrap_or(c.birth).max(c.birth);
+        let on = on.max(last);
+        let bound = first_due(kz(), &c, &evaluate(kz(), c.birth, &c.administrations, last));
+        let horizon = on + Duration::days(until);
+        for s in &forecast(kz(), &c, on).series {
+            let Some(next) = &s.next else { continue };
+            let listed = match s.status {
+                SeriesStatus::Due | SeriesStatus::Overdue => true,
+                SeriesStatus::NotYetDue => next.recommended <= horizon,
+                _ => false,
+            };
+            if listed {
+                let bound = bound.expect("a series is listed, so one is not complete");
+                prop_assert!(bound <= next.recommended, "{} {:?} bound {}", s.antigen, next, bound);
+                prop_assert!(bound <= horizon);
+            }
+        }
     }
 
     #[test]

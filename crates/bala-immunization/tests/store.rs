@@ -51,6 +51,18 @@ async fn child(db: &bala_store::Db, ctx: Ctx<'_>, given: &str, birth: time::Date
     register(db, ctx, &input).await
 }
 
+/// Every row of `imm_first_due`, in person order.
+async fn first_due_rows(
+    db: &bala_store::Db,
+) -> Vec<(String, i64, String, String, String, String, Option<String>)> {
+    bala_store::sqlx::query_as(
+        "SELECT area_code, person_id, birth_date, sex, calendar_id, last_dose_on, first_due FROM imm_first_due ORDER BY person_id",
+    )
+    .fetch_all(db.reader())
+    .await
+    .unwrap()
+}
+
 /// Registers a person, confirmed past the duplicate check.
 async fn register(db: &bala_store::Db, ctx: Ctx<'_>, input: &PersonInput) -> i64 {
     match people::create(db, ctx, input, true).await.unwrap() {
@@ -529,6 +541,10 @@ async fn journey(backend: Backend) {
     let (counters, facts) = recount().await;
     assert!(!counters.is_empty());
     assert_eq!(counters, facts);
+    // Each child's first due date, as the card's writes left it: every
+    // rebuild below must write the same rows.
+    let first_due = first_due_rows(db).await;
+    assert!(!first_due.is_empty());
     let cals = calendars::all(db).await.unwrap();
     let mut tx = db.begin().await.unwrap();
     bala_immunization::store::facts::refresh_all(&mut tx, &cals)
@@ -540,6 +556,7 @@ async fn journey(backend: Backend) {
         counters,
         "a rebuild gives the same counters"
     );
+    assert_eq!(first_due_rows(db).await, first_due);
     // So do the bulk paths (ADR 0013): a full rebuild, and re-deriving every
     // child with doses as an import does.
     let mut bulk = db.bulk().await.unwrap();
@@ -552,6 +569,7 @@ async fn journey(backend: Backend) {
         counters,
         "a bulk rebuild gives the same counters"
     );
+    assert_eq!(first_due_rows(db).await, first_due);
     let everyone: Vec<i64> =
         bala_store::sqlx::query_scalar("SELECT DISTINCT person_id FROM imm_doses")
             .fetch_all(db.reader())
@@ -574,6 +592,7 @@ async fn journey(backend: Backend) {
         "re-deriving children in bulk moves no counter"
     );
     assert_eq!(after, from_facts);
+    assert_eq!(first_due_rows(db).await, first_due);
 
     // The child moves to another district: after the refresh the counts move with it.
     bala_store::sqlx::query("UPDATE people SET area_code = '751210000' WHERE id = $1")
@@ -1076,4 +1095,116 @@ async fn synth_writes_what_it_reports_sqlite() {
 #[tokio::test]
 async fn synth_writes_what_it_reports_postgres() {
     synth_writes_what_it_reports(Backend::Postgres).await;
+}
+
+/// Due lists skip the children whose `imm_first_due` row says nothing can be
+/// due for them by the horizon; the lists must be exactly those drawn with
+/// every child read, whatever the date, horizon and kind, and stay so when
+/// rows go stale (birth date or sex corrected by raw SQL, with no call into
+/// Bala).
+async fn due_lists_skip_only_children_nothing_is_due_for(backend: Backend) {
+    use bala_immunization::store::synth;
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let o = synth::Options {
+        births: 1500,
+        year: 2024,
+        seed: 11,
+        doses_to: None,
+    };
+    synth::generate(db, &o, &mut |_, _| {}).await.unwrap();
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let day = |s: &str| bala_core::parse_date(s).unwrap();
+    let filters: Vec<duelist::Filter> = [
+        (duelist::Kind::Due, "2025-03-01", None),
+        (duelist::Kind::Due, "2026-02-10", Some("2026-03-10")),
+        (duelist::Kind::Overdue, "2026-02-10", None),
+        (duelist::Kind::Due, "2027-06-01", Some("2027-09-01")),
+        (duelist::Kind::Overdue, "2030-09-01", None),
+        (duelist::Kind::ZeroDose, "2026-02-10", None),
+    ]
+    .into_iter()
+    .map(|(kind, on, until)| duelist::Filter {
+        area: AreaCode::republic().as_str().into(),
+        kind,
+        on: day(on),
+        until: until.map(day),
+        min_days_overdue: 0,
+    })
+    .collect();
+    let lists = || async {
+        let mut out = Vec::new();
+        for f in &filters {
+            let list = duelist::list(db, &actor, &scope, f).await.unwrap();
+            let mut drawn: Vec<String> = list
+                .iter()
+                .map(|e| format!("{} {:?} {}", e.person_id, e.items, e.caregivers.len()))
+                .collect();
+            drawn.sort();
+            out.push(drawn);
+        }
+        out
+    };
+    let count = |sql: &'static str| async move {
+        bala_store::sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+    };
+    let run = |sql: &'static str| async move {
+        bala_store::sqlx::query(sql)
+            .execute(db.reader())
+            .await
+            .unwrap();
+    };
+    // Rows were written for the children with doses, and most of them let a
+    // list drawn in early 2026 skip the child.
+    let rows = count("SELECT COUNT(*) FROM imm_first_due").await;
+    let with_doses = count("SELECT COUNT(DISTINCT person_id) FROM imm_doses").await;
+    assert_eq!(rows, with_doses);
+    let skipped = count("SELECT COUNT(*) FROM imm_first_due WHERE first_due > '2026-03-10'").await;
+    assert!(skipped * 2 > rows, "{skipped} of {rows}");
+    let skipping = lists().await;
+    assert!(skipping.iter().all(|l| !l.is_empty()), "{skipping:?}");
+    run("DELETE FROM imm_first_due").await;
+    assert_eq!(skipping, lists().await);
+    // Rows written again by the transactional rebuild (a calendar edit's),
+    // then made stale: corrected birth dates and sexes.
+    let cals = calendars::all(db).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    bala_immunization::store::facts::refresh_all(&mut tx, &cals)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM imm_first_due").await, rows);
+    run("UPDATE people SET birth_date = '2023-01-15' WHERE id IN (SELECT person_id FROM imm_first_due WHERE first_due > '2026-03-10' ORDER BY person_id LIMIT 25)").await;
+    // Rows that would hide everyone they speak for, were they not derived
+    // from another sex, birth date or calendar than the child's.
+    for stamp in [
+        "sex = 'X'",
+        "birth_date = '2001-01-01'",
+        "calendar_id = 'kz-1999'",
+    ] {
+        bala_store::sqlx::query(&format!(
+            "UPDATE imm_first_due SET first_due = '2099-01-01', {stamp} WHERE person_id IN \
+             (SELECT person_id FROM imm_first_due WHERE first_due <= '2026-03-10' ORDER BY person_id LIMIT 25)"
+        ))
+        .execute(db.reader())
+        .await
+        .unwrap();
+    }
+    let stale = lists().await;
+    run("DELETE FROM imm_first_due").await;
+    assert_eq!(stale, lists().await);
+    assert_ne!(stale, skipping, "the corrections changed the lists");
+}
+
+#[tokio::test]
+async fn due_lists_skip_only_children_nothing_is_due_for_sqlite() {
+    due_lists_skip_only_children_nothing_is_due_for(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn due_lists_skip_only_children_nothing_is_due_for_postgres() {
+    due_lists_skip_only_children_nothing_is_due_for(Backend::Postgres).await;
 }

@@ -44,7 +44,9 @@ pub use coverage::{
 pub use evaluate::{evaluate, evaluate_with};
 pub use explain::DateRule;
 pub use records::{AdminFlag, Administration, ChildRecord, Contraindication, Refusal};
-pub use status::{series_forecast, series_forecast_with, NextDose, SeriesForecast, SeriesStatus};
+pub use status::{
+    first_due, series_forecast, series_forecast_with, NextDose, SeriesForecast, SeriesStatus,
+};
 
 use crate::calendar::Calendar;
 use serde::{Deserialize, Serialize};

@@ -371,3 +371,46 @@ fn refused(ctx: &Ctx) -> Option<Date> {
         .filter(|d| last_dose.is_none_or(|last| *d > last))
         .max()
 }
+
+/// The first date on which any series can be on an outreach list for this
+/// child: the earliest recommended date of the next dose of every series that
+/// applies to the child's sex, from verdicts `evals` that consider every
+/// recorded dose (evaluated on or after the last of them). `None` when every
+/// such series is complete.
+///
+/// A lower bound, whatever the list's date `on` (from the last dose on): the
+/// verdicts are the same on every such date, a contraindication only moves a
+/// next dose later and a refusal or an age limit only takes it off the list,
+/// and a series is listed only once `on` (or the list's horizon) reaches its
+/// recommended date. Due lists use it to skip, without reading their
+/// records, the children nothing can be due for (migration 3008).
+pub fn first_due(
+    calendar: &Calendar,
+    child: &ChildRecord,
+    evals: &[DoseEvaluation],
+) -> Option<Date> {
+    // Nothing the bound ignores is consulted: no contraindications, a date
+    // past every verdict.
+    let bare = ChildRecord::new(child.birth, child.sex);
+    calendar
+        .series
+        .iter()
+        .filter(|s| s.applies_to(child.sex))
+        .filter_map(|series| {
+            let counted: Vec<&DoseEvaluation> = evals
+                .iter()
+                .filter(|e| e.is_for(&series.antigen) && e.is_valid())
+                .collect();
+            let rule = series.doses.get(counted.len())?;
+            let ctx = Ctx {
+                calendar,
+                series,
+                child: &bare,
+                evals: Vec::new(),
+                on: Date::MAX,
+                detail: Detail::Lean,
+            };
+            Some(next_dose(&ctx, rule, counted.last().copied()).recommended)
+        })
+        .min()
+}

@@ -1,12 +1,14 @@
 //! Due and defaulter lists, zero-dose and under-immunized children for an area:
 //! the outreach lists a nurse prints in the morning.
 //!
-//! Lists are computed by running the engine over every child of the area, so
-//! they always agree with the card. The children and their doses come from
-//! two covering indexes keyed by area (migration 3005, ADR 0016), exceptions
-//! joined to the same selection; the reads run at once and the engine is
-//! split over the cores; caregivers are read for the listed children only
-//! (figures: docs/benchmarks.md).
+//! Lists are computed by running the engine over the children of the area, so
+//! they always agree with the card. Most children of a district have nothing
+//! due on a given day: a due list skips those whose `imm_first_due` row
+//! (migration 3008, ADR 0020) puts the first date anything can be due after
+//! its horizon, and reads the others from the covering index of people by
+//! area (migration 3005) and their doses by person; the engine is split over
+//! the cores; caregivers are read for the listed children only (figures:
+//! docs/benchmarks.md).
 
 use super::{calendars, iso, Error};
 use crate::forecast::{self, Administration, ChildRecord, Contraindication, Refusal, SeriesStatus};
@@ -15,7 +17,7 @@ use bala_registry::{households::is_caregiver, scope};
 use bala_store::audit::{self, Actor, NewEntry};
 use bala_store::{Cells, Db, Sql};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Children older than this are not on outreach lists (the last calendar dose is at 16).
 const MAX_AGE_YEARS: i32 = 18;
@@ -104,92 +106,185 @@ struct Child {
     record: ChildRecord,
 }
 
-/// People of the area (within scope) born in the last 18 years; `join` adds
-/// their rows of another table.
-fn children_sql(scope_: &[AreaCode], area: &str, on: Date, select: &str, join: &str) -> Sql {
-    let mut sql = Sql::new(select);
-    sql.push(" FROM people p")
-        .push(join)
-        .push(" WHERE p.merged_into IS NULL AND p.birth_date >= ")
-        .push_arg(format!("{:04}-01-01", on.year() - MAX_AGE_YEARS))
-        .push(" AND p.birth_date <= ")
-        .push_arg(iso(on))
-        .push(" AND p.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ")
-        .push_arg(area)
-        .push(") AND ");
-    scope::push_area_within(&mut sql, "p.area_code", scope_);
+/// The children a list reads: those of the area (within scope) born in its
+/// age window, less those whose row of `imm_first_due` (migration 3008, ADR
+/// 0020) shows that nothing can be due for them by the list's horizon.
+struct Selection<'a> {
+    scope: &'a [AreaCode],
+    area: &'a str,
+    /// Birth dates, both ends included.
+    born: (Date, Date),
+    due_by: Option<DueBy<'a>>,
+}
+
+/// What a row of `imm_first_due` must match to speak for a child.
+struct DueBy<'a> {
+    calendar_id: &'a str,
+    on: Date,
+    /// The last day a dose can become due and be listed.
+    horizon: Date,
+}
+
+impl<'a> Selection<'a> {
+    fn new(scope: &'a [AreaCode], f: &'a Filter, calendar_id: &'a str) -> Selection<'a> {
+        let on = f.on;
+        let oldest = Date::from_calendar_date(on.year() - MAX_AGE_YEARS, time::Month::January, 1)
+            .unwrap_or(Date::MIN);
+        let (born, due_by) = match f.kind {
+            Kind::Due | Kind::Overdue => {
+                let horizon = match (f.kind, f.until) {
+                    (Kind::Due, Some(until)) => until.max(on),
+                    _ => on,
+                };
+                let due_by = DueBy {
+                    calendar_id,
+                    on,
+                    horizon,
+                };
+                ((oldest, on), Some(due_by))
+            }
+            // Judged between 12 and 59 months of age (exactly by `judge`):
+            // 12 months are at least 365 days, 60 at most 1 827.
+            Kind::ZeroDose | Kind::UnderImmunized => {
+                let days = |n| on - time::Duration::days(n);
+                ((days(1827), days(365)), None)
+            }
+        };
+        Selection {
+            scope,
+            area: &f.area,
+            born,
+            due_by,
+        }
+    }
+
+    /// `select` over the selected children (`p`) whose id is `part` modulo
+    /// `parts`: the parts are read at once, each on its own connection.
+    fn sql(&self, select: &str, part: usize, parts: usize) -> Sql {
+        let mut sql = Sql::new(select);
+        sql.push(" FROM people p");
+        if self.due_by.is_some() {
+            sql.push(
+                " LEFT JOIN imm_first_due n ON n.area_code = p.area_code AND n.person_id = p.id",
+            );
+        }
+        sql.push(" WHERE p.merged_into IS NULL AND p.birth_date >= ")
+            .push_arg(iso(self.born.0))
+            .push(" AND p.birth_date <= ")
+            .push_arg(iso(self.born.1))
+            .push(" AND p.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ")
+            .push_arg(self.area)
+            .push(") AND ");
+        scope::push_area_within(&mut sql, "p.area_code", self.scope);
+        if parts > 1 {
+            sql.push(&format!(" AND p.id % {parts} = {part}"));
+        }
+        if let Some(d) = &self.due_by {
+            // A child is read unless a row derived in their current area,
+            // from their current birth date, sex and calendar, counting every dose by the list's date,
+            // puts the first due date after the horizon.
+            sql.push(" AND (n.person_id IS NULL OR n.first_due <= ")
+                .push_arg(iso(d.horizon))
+                .push(" OR n.last_dose_on > ")
+                .push_arg(iso(d.on))
+                .push(" OR n.calendar_id <> ")
+                .push_arg(d.calendar_id)
+                .push(" OR n.birth_date <> p.birth_date OR n.sex <> p.sex)");
+        }
+        sql
+    }
+}
+
+/// `select` (from a table `x`) for the children `ids`.
+fn of_ids(select: &str, ids: &[i64]) -> Sql {
+    of_ids_into(Sql::new(select), ids)
+}
+
+fn of_ids_into(mut sql: Sql, ids: &[i64]) -> Sql {
+    sql.push(" AND x.person_id IN (")
+        .push_list(ids.iter().copied())
+        .push(")");
     sql
 }
 
-/// The recorded doses of the children living in the area (within scope) whose
-/// ids lie in `ids`, from the index `imm_doses_area`: a dose's area follows
-/// its child (migration 3005), so a district's doses lie together, ordered by
-/// person within each area. Doses of children not on the list (too old,
-/// merged away) are dropped when dealt.
-fn doses_sql(scope_: &[AreaCode], area: &str, ids: &std::ops::RangeInclusive<i64>) -> Sql {
-    let mut sql = Sql::new(
-        "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags FROM imm_doses x
-         WHERE x.status = 'recorded' AND x.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ",
-    );
-    sql.push_arg(area)
-        .push(") AND x.person_id >= ")
-        .push_arg(*ids.start())
-        .push(" AND x.person_id <= ")
-        .push_arg(*ids.end())
-        .push(" AND ");
-    scope::push_area_within(&mut sql, "x.area_code", scope_);
-    sql
+/// The recorded doses of `children`, in parts of at most `per` children of
+/// one area each: by (area, person) from the index `imm_doses_area`, where a
+/// district's doses lie together (a dose's area follows its child, migration
+/// 3005), rather than a seek per child anywhere in the person index.
+fn doses_sql(children: &[Child], per: usize) -> Vec<Sql> {
+    let mut by_area: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for c in children {
+        by_area
+            .entry(c.entry.area_code.as_str())
+            .or_default()
+            .push(c.entry.person_id);
+    }
+    let mut out = Vec::new();
+    for (area, ids) in by_area {
+        for chunk in ids.chunks(per) {
+            let mut sql = Sql::new(
+                "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags FROM imm_doses x WHERE x.status = 'recorded' AND x.area_code = ",
+            );
+            sql.push_arg(area);
+            out.push(of_ids_into(sql, chunk));
+        }
+    }
+    out
 }
 
-/// Splits the children's ids into `parts` ranges holding about as many
-/// children each, so their doses can be read on as many connections at once.
-fn id_ranges(children: &[Child], parts: usize) -> Vec<std::ops::RangeInclusive<i64>> {
-    let mut ids: Vec<i64> = children.iter().map(|c| c.entry.person_id).collect();
-    ids.sort_unstable();
-    let per = ids.len().div_ceil(parts.max(1)).max(1);
-    ids.chunks(per).map(|c| c[0]..=c[c.len() - 1]).collect()
+/// Ids per query of the children's records: well under both databases'
+/// parameter limits.
+const ID_CHUNK: usize = 2000;
+
+/// How many parts a list's reads and its engine run are split into.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Loads the children of the area with everything the engine needs, without
-/// id lists in SQL: the children, then their doses by area ([`doses_sql`]) in
-/// as many id ranges as there are cores, while contraindications and refusals
-/// are read joined to the same selection of children. Every query
-/// runs on its own connection and decodes its rows as it reads them
-/// ([`Db::rows_as`]); the doses are most of the rows, hence their split.
-async fn load(db: &Db, scope_: &[AreaCode], area: &str, on: Date) -> Result<Vec<Child>, Error> {
-    let of_children = |select: &str, join: &str| children_sql(scope_, area, on, select, join);
-    let people = of_children(
-        "SELECT p.id, p.family_name, p.given_name, p.patronymic, p.iin, p.birth_date, p.sex, p.area_code, p.address, p.phone",
-        "",
-    );
-    let contraindications = of_children(
-        "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id",
-        " JOIN imm_contraindications x ON x.person_id = p.id",
-    );
-    let refusals = of_children(
-        "SELECT x.person_id, x.antigen, x.refused_on, x.reason, x.id",
-        " JOIN imm_refusals x ON x.person_id = p.id",
-    );
-    let doses = async {
-        let children = db.rows_as(&people, child_of).await?;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let reads = id_ranges(&children, cores)
-            .iter()
-            .map(|ids| doses_sql(scope_, area, ids))
-            .collect();
-        let doses = read_at_once(db, reads, "doses", dose_of).await?;
-        Ok::<_, Error>((children, doses))
-    };
-    let ((mut children, doses), contraindications, refusals) = tokio::try_join!(
-        doses,
-        async { Ok::<_, Error>(db.rows_as(&contraindications, contraindication_of).await?) },
-        async { Ok::<_, Error>(db.rows_as(&refusals, refusal_of).await?) },
-    )?;
-    let index: HashMap<i64, usize> = children
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.entry.person_id, i))
+/// Loads the children a list reads ([`Selection`]) with everything the engine
+/// needs: the children first, then their doses ([`doses_sql`]),
+/// contraindications and refusals by id. The children and their doses are
+/// read in as many parts as there are cores, at once: every query runs on
+/// its own connection and decodes its rows as it reads them ([`Db::rows_as`]).
+async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
+    let cores = cores();
+    let people = (0..cores)
+        .map(|part| {
+            selection.sql(
+                "SELECT p.id, p.family_name, p.given_name, p.patronymic, p.iin, p.birth_date, p.sex, p.area_code, p.address, p.phone",
+                part,
+                cores,
+            )
+        })
         .collect();
+    let mut children = read_at_once(db, people, "children", child_of).await?;
+    let ids: Vec<i64> = children.iter().map(|c| c.entry.person_id).collect();
+    let per = ids.len().div_ceil(cores).clamp(1, ID_CHUNK);
+    let sqls = |select: &str, chunk: usize| -> Vec<Sql> {
+        ids.chunks(chunk).map(|c| of_ids(select, c)).collect()
+    };
+    let (doses, contraindications, refusals) = tokio::try_join!(
+        read_at_once(db, doses_sql(&children, per), "doses", dose_of),
+        read_at_once(
+            db,
+            sqls(
+                "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id FROM imm_contraindications x WHERE 1 = 1",
+                ID_CHUNK
+            ),
+            "contraindications",
+            contraindication_of
+        ),
+        read_at_once(
+            db,
+            sqls(
+                "SELECT x.person_id, x.antigen, x.refused_on, x.reason, x.id FROM imm_refusals x WHERE 1 = 1",
+                ID_CHUNK
+            ),
+            "refusals",
+            refusal_of
+        ),
+    )?;
+    let index: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     deal(&mut children, &index, doses, |c, a| {
         c.record.administrations.push(a)
     });
@@ -242,9 +337,6 @@ fn deal<C, K: Ord, T>(
     }
 }
 
-/// Ids per caregiver query: well under both databases' parameter limits.
-const CAREGIVER_CHUNK: usize = 2000;
-
 /// Adds the caregivers' contacts to the entries of the list, once it is drawn:
 /// a caregiver is a person of their own, scattered over the register, so each
 /// costs a seek; a district's list holds a fraction of its children (on the
@@ -264,7 +356,8 @@ async fn add_caregivers(db: &Db, scope_: &[AreaCode], out: &mut [Entry]) -> Resu
         .await?
         .into_iter()
         .collect();
-    let reads = out.chunks(CAREGIVER_CHUNK).map(|chunk| {
+    let per = out.len().div_ceil(cores()).clamp(1, ID_CHUNK);
+    let reads = out.chunks(per).map(|chunk| {
         // CROSS JOIN keeps SQLite's planner from driving the join from every
         // related person.
         let mut sql = Sql::new(
@@ -436,11 +529,10 @@ pub async fn list(
 ) -> Result<Vec<Entry>, Error> {
     let cals = calendars::all(db).await?;
     let cal = calendars::in_force(&cals, f.on);
-    let children = load(db, scope_, &f.area, f.on).await?;
+    let children = load(db, &Selection::new(scope_, f, &cal.id)).await?;
     // The engine runs over every child: split them over the cores (a district
     // is thousands of children; each is judged on its own).
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = children.len().div_ceil(threads).max(1);
+    let per = children.len().div_ceil(cores()).max(1);
     let mut children = children;
     let mut parts = Vec::new();
     while children.len() > per {

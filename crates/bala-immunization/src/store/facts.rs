@@ -145,6 +145,15 @@ pub fn valid_doses_of(
 ) -> Vec<ValidDose> {
     let evaluations =
         forecast::evaluate_with(calendar, birth, administrations, on, forecast::Detail::Lean);
+    valid_doses_from(calendar, birth, &evaluations)
+}
+
+/// The valid doses among the engine's verdicts on a child born on `birth` (pure).
+fn valid_doses_from(
+    calendar: &Calendar,
+    birth: Date,
+    evaluations: &[forecast::DoseEvaluation],
+) -> Vec<ValidDose> {
     let one = Span::months(12).add_to(birth);
     let two = Span::months(24).add_to(birth);
     let mut out: Vec<ValidDose> = Vec::new();
@@ -172,8 +181,8 @@ pub fn valid_doses_of(
             timely,
         });
     }
-    if forecast::hepb_birth_dose_within_24h(birth, &evaluations) {
-        let given = forecast::dose_date(&evaluations, "HepB", 1).expect("checked above");
+    if forecast::hepb_birth_dose_within_24h(birth, evaluations) {
+        let given = forecast::dose_date(evaluations, "HepB", 1).expect("checked above");
         out.push(ValidDose {
             label: HEPB_BIRTH_DOSE.into(),
             given_on: given,
@@ -196,6 +205,81 @@ struct Fact {
     dose: ValidDose,
     area_code: String,
     birth_year: i64,
+}
+
+/// A child of the register as the derivation needs them: birth date, area
+/// and sex as stored (the sex only for `imm_first_due`).
+#[derive(Debug, Clone)]
+struct Born {
+    birth: Date,
+    area_code: String,
+    sex: String,
+}
+
+/// A child's row of `imm_first_due` (migration 3008, ADR 0020): the first
+/// date anything can be due, stamped with what it was derived from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FirstDue {
+    area_code: String,
+    birth: Date,
+    sex: String,
+    calendar_id: String,
+    last_dose_on: Date,
+    first_due: Option<Date>,
+}
+
+const FIRST_DUE_COLS: [&str; 7] = [
+    "area_code",
+    "person_id",
+    "birth_date",
+    "sex",
+    "calendar_id",
+    "last_dose_on",
+    "first_due",
+];
+
+fn first_due_row(person: i64, f: &FirstDue) -> Vec<Value> {
+    vec![
+        Value::from(f.area_code.as_str()),
+        Value::from(person),
+        Value::from(iso(f.birth)),
+        Value::from(f.sex.as_str()),
+        Value::from(f.calendar_id.as_str()),
+        Value::from(iso(f.last_dose_on)),
+        Value::Text(f.first_due.map(iso)),
+    ]
+}
+
+/// A child's valid doses (evaluated on `on`) and `imm_first_due` row (pure);
+/// one pass of the engine serves both unless a dose is dated after `on`.
+fn derive_child(
+    calendar: &Calendar,
+    on: Date,
+    child: &Born,
+    admins: &[Administration],
+) -> (Vec<ValidDose>, Option<FirstDue>) {
+    let lean = forecast::Detail::Lean;
+    let evaluations = forecast::evaluate_with(calendar, child.birth, admins, on, lean);
+    let valid = valid_doses_from(calendar, child.birth, &evaluations);
+    let Some(last) = admins.iter().map(|a| a.date).max() else {
+        return (valid, None);
+    };
+    let record = ChildRecord::new(child.birth, child.sex.parse::<Sex>().ok());
+    let first_due = if last <= on {
+        forecast::first_due(calendar, &record, &evaluations)
+    } else {
+        let every = forecast::evaluate_with(calendar, child.birth, admins, last, lean);
+        forecast::first_due(calendar, &record, &every)
+    };
+    let row = FirstDue {
+        area_code: child.area_code.clone(),
+        birth: child.birth,
+        sex: child.sex.clone(),
+        calendar_id: calendar.id.clone(),
+        last_dose_on: last,
+        first_due,
+    };
+    (valid, Some(row))
 }
 
 /// Counter changes: (kind, area, year, label) → (n, by 12m, by 24m, timely).
@@ -286,15 +370,27 @@ async fn stored_facts(conn: &mut AnyConnection, person_id: i64) -> Result<Vec<Fa
 
 const FACT_COLUMNS: &str = "INSERT INTO imm_valid_doses (person_id, label, area_code, birth_year, given_on, given_year, by_12m, by_24m, timely) VALUES ";
 
+const FIRST_DUE_INSERT: &str = "INSERT INTO imm_first_due (area_code, person_id, birth_date, sex, calendar_id, last_dose_on, first_due) VALUES ";
+
 /// Inserts facts, several rows per statement (the bulk refresh inserts millions).
 async fn insert_facts(conn: &mut AnyConnection, facts: &[(i64, Fact)]) -> Result<(), sqlx::Error> {
-    for chunk in facts.chunks(300) {
-        let mut sql = Sql::new(FACT_COLUMNS);
-        for (i, (person, f)) in chunk.iter().enumerate() {
+    let rows: Vec<Vec<Value>> = facts.iter().map(|(p, f)| fact_row(*p, f)).collect();
+    insert_values(conn, FACT_COLUMNS, &rows).await
+}
+
+/// Runs `head` (`INSERT INTO … VALUES `) over `rows`, several per statement.
+async fn insert_values(
+    conn: &mut AnyConnection,
+    head: &str,
+    rows: &[Vec<Value>],
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(300) {
+        let mut sql = Sql::new(head);
+        for (i, row) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.push("(").push_list(fact_row(*person, f)).push(")");
+            sql.push("(").push_list(row.iter().cloned()).push(")");
         }
         sql.query().execute(&mut *conn).await?;
     }
@@ -317,7 +413,11 @@ pub async fn refresh_child(
     for f in &old {
         add(&mut deltas, f, -1);
     }
-    let place = sqlx::query("SELECT area_code, merged_into FROM people WHERE id = $1")
+    sqlx::query("DELETE FROM imm_first_due WHERE person_id = $1")
+        .bind(person_id)
+        .execute(&mut *conn)
+        .await?;
+    let place = sqlx::query("SELECT area_code, merged_into, sex FROM people WHERE id = $1")
         .bind(person_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -329,7 +429,17 @@ pub async fn refresh_child(
         {
             let on = today();
             let area_code: String = place.try_get("area_code")?;
-            let new: Vec<(i64, Fact)> = valid_doses(in_force(calendars, on), &child, on)
+            let born = Born {
+                birth: child.birth,
+                area_code: area_code.clone(),
+                sex: place.try_get("sex")?,
+            };
+            let calendar = in_force(calendars, on);
+            let (valid, first) = derive_child(calendar, on, &born, &child.administrations);
+            if let Some(first) = first {
+                insert_values(conn, FIRST_DUE_INSERT, &[first_due_row(person_id, &first)]).await?;
+            }
+            let new: Vec<(i64, Fact)> = valid
                 .into_iter()
                 .map(|dose| {
                     (
@@ -351,36 +461,70 @@ pub async fn refresh_child(
     apply(conn, deltas).await
 }
 
-/// The facts of the children in `people` from their doses, which come sorted
-/// by person (pure). Children not in `people` (merged away, or outside the
-/// slice) count for nothing. Returns the facts and how many children had doses.
+/// What [`derive`] finds for a slice of children.
+#[derive(Default)]
+struct Derived {
+    facts: Vec<(i64, Fact)>,
+    first_due: Vec<(i64, FirstDue)>,
+    /// Children with doses.
+    children: usize,
+}
+
+/// The facts and `imm_first_due` rows of the children in `people` from their
+/// doses, which come sorted by person (pure). Children not in `people`
+/// (merged away, or outside the slice) count for nothing.
 fn derive(
     calendar: &Calendar,
     on: Date,
-    people: &HashMap<i64, (Date, String)>,
+    people: &HashMap<i64, Born>,
     doses: &[(i64, Administration)],
-) -> (Vec<(i64, Fact)>, usize) {
-    let mut facts = Vec::new();
-    let mut children = 0;
+) -> Derived {
+    let mut out = Derived::default();
     for group in doses.chunk_by(|a, b| a.0 == b.0) {
         let person = group[0].0;
-        let Some((birth, area)) = people.get(&person) else {
+        let Some(child) = people.get(&person) else {
             continue;
         };
-        children += 1;
+        out.children += 1;
         let admins: Vec<Administration> = group.iter().map(|(_, a)| a.clone()).collect();
-        for dose in valid_doses_of(calendar, *birth, &admins, on) {
-            facts.push((
+        let (valid, first) = derive_child(calendar, on, child, &admins);
+        out.first_due.extend(first.map(|f| (person, f)));
+        for dose in valid {
+            out.facts.push((
                 person,
                 Fact {
                     dose,
-                    area_code: area.clone(),
-                    birth_year: birth.year() as i64,
+                    area_code: child.area_code.clone(),
+                    birth_year: child.birth.year() as i64,
                 },
             ));
         }
     }
-    (facts, children)
+    out
+}
+
+impl Derived {
+    fn first_due_rows(&self) -> Vec<Vec<Value>> {
+        self.first_due
+            .iter()
+            .map(|(p, f)| first_due_row(*p, f))
+            .collect()
+    }
+
+    fn fact_rows(&self) -> Vec<Vec<Value>> {
+        self.facts.iter().map(|(p, f)| fact_row(*p, f)).collect()
+    }
+}
+
+/// A [`Born`] from `id, birth_date, area_code, sex` (as [`PEOPLE_SELECT`] reads them).
+fn born_of(row: &[Value]) -> Option<(i64, Born)> {
+    let birth = parse_date(row[1].text()?).ok()?;
+    let born = Born {
+        birth,
+        area_code: text(&row[2]),
+        sex: text(&row[3]),
+    };
+    Some((row[0].int()?, born))
 }
 
 /// Re-derives every child's valid doses and rebuilds the counters (after a
@@ -398,6 +542,9 @@ pub async fn refresh_all(
     sqlx::query("DELETE FROM imm_counts")
         .execute(&mut *conn)
         .await?;
+    sqlx::query("DELETE FROM imm_first_due")
+        .execute(&mut *conn)
+        .await?;
     let max: Option<i64> = sqlx::query("SELECT MAX(person_id) FROM imm_doses")
         .fetch_one(&mut *conn)
         .await?
@@ -408,8 +555,8 @@ pub async fn refresh_all(
     let mut lo = 0;
     while lo <= max.unwrap_or(-1) {
         let hi = lo + SLICE;
-        let people: HashMap<i64, (Date, String)> = sqlx::query(
-            "SELECT id, birth_date, area_code FROM people WHERE id >= $1 AND id < $2 AND merged_into IS NULL",
+        let people: HashMap<i64, Born> = sqlx::query(
+            "SELECT id, birth_date, area_code, sex FROM people WHERE id >= $1 AND id < $2 AND merged_into IS NULL",
         )
         .bind(lo)
         .bind(hi)
@@ -418,8 +565,12 @@ pub async fn refresh_all(
         .iter()
         .filter_map(|r| {
             let id: i64 = r.try_get("id").ok()?;
-            let birth = date_of(r.try_get("birth_date").ok()?)?;
-            Some((id, (birth, r.try_get("area_code").ok()?)))
+            let born = Born {
+                birth: date_of(r.try_get("birth_date").ok()?)?,
+                area_code: r.try_get("area_code").ok()?,
+                sex: r.try_get("sex").ok()?,
+            };
+            Some((id, born))
         })
         .collect();
         let rows = sqlx::query(
@@ -441,9 +592,10 @@ pub async fn refresh_all(
             a.flags = flags_from_text(&r.try_get::<String, _>("flags")?);
             admins.push((r.try_get::<i64, _>("person_id")?, a));
         }
-        let (facts, n) = derive(calendar, on, &people, &admins);
-        children += n;
-        insert_facts(conn, &facts).await?;
+        let d = derive(calendar, on, &people, &admins);
+        children += d.children;
+        insert_facts(conn, &d.facts).await?;
+        insert_values(conn, FIRST_DUE_INSERT, &d.first_due_rows()).await?;
         lo = hi;
     }
     for sql in COUNT_REBUILD {
@@ -494,16 +646,10 @@ fn ids_in(select: &str, ids: &[i64], tail: &str) -> Sql {
     sql
 }
 
-/// Birth date and area of the unmerged people `sql` selects.
-async fn people_of(bulk: &mut Bulk, sql: &Sql) -> Result<HashMap<i64, (Date, String)>, StoreError> {
+/// Birth date, area and sex of the unmerged people `sql` selects.
+async fn people_of(bulk: &mut Bulk, sql: &Sql) -> Result<HashMap<i64, Born>, StoreError> {
     let rows = bulk.fetch(sql).await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let birth = parse_date(r[1].text()?).ok()?;
-            Some((r[0].int()?, (birth, text(&r[2]))))
-        })
-        .collect())
+    Ok(rows.iter().filter_map(|r| born_of(r)).collect())
 }
 
 /// The recorded doses of `sql`'s people as (person, administration), sorted by
@@ -529,13 +675,19 @@ async fn doses_of(bulk: &mut Bulk, sql: &Sql) -> Result<Vec<(i64, Administration
 }
 
 const PEOPLE_SELECT: &str =
-    "SELECT id, birth_date, area_code FROM people WHERE merged_into IS NULL AND id";
+    "SELECT id, birth_date, area_code, sex FROM people WHERE merged_into IS NULL AND id";
 
 const DOSE_SELECT: &str =
     "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses WHERE status = 'recorded' AND person_id";
 
 /// The tables a bulk load of doses changes, for [`bala_store::Db::vacuum`].
-pub const BULK_TABLES: [&str; 4] = ["people", "imm_doses", "imm_valid_doses", "imm_counts"];
+pub const BULK_TABLES: [&str; 5] = [
+    "people",
+    "imm_doses",
+    "imm_valid_doses",
+    "imm_counts",
+    "imm_first_due",
+];
 
 /// Re-derives the facts of children whose doses a bulk session changes, one
 /// slice of children at a time, and moves the counters by the difference at
@@ -623,18 +775,25 @@ impl<'c> BulkRefresh<'c> {
             ))
             .await?;
         }
+        if !prior.is_empty() {
+            // Only children with doses have a row.
+            bulk.execute(&ids_in(
+                "DELETE FROM imm_first_due WHERE person_id",
+                prior,
+                "",
+            ))
+            .await?;
+        }
         let people = people_of(bulk, &ids_in(PEOPLE_SELECT, ids, "")).await?;
-        let (facts, n) = derive(self.calendar, self.on, &people, doses);
-        self.children += n;
-        for (_, f) in &facts {
+        let d = derive(self.calendar, self.on, &people, doses);
+        self.children += d.children;
+        for (_, f) in &d.facts {
             add(&mut self.deltas, f, 1);
         }
-        bulk.insert(
-            "imm_valid_doses",
-            &FACT_COLS,
-            facts.iter().map(|(p, f)| fact_row(*p, f)).collect(),
-        )
-        .await?;
+        bulk.insert("imm_valid_doses", &FACT_COLS, d.fact_rows())
+            .await?;
+        bulk.insert("imm_first_due", &FIRST_DUE_COLS, d.first_due_rows())
+            .await?;
         Ok(())
     }
 
@@ -675,6 +834,7 @@ pub async fn rebuild_bulk(
     bulk.execute(&Sql::new("DELETE FROM imm_valid_doses"))
         .await?;
     bulk.execute(&Sql::new("DELETE FROM imm_counts")).await?;
+    bulk.execute(&Sql::new("DELETE FROM imm_first_due")).await?;
     let max = bulk
         .fetch(&Sql::new("SELECT MAX(person_id) FROM imm_doses"))
         .await?
@@ -702,14 +862,12 @@ pub async fn rebuild_bulk(
             .push_arg(hi)
             .push("");
         let doses = doses_of(bulk, &doses_sql).await?;
-        let (facts, n) = derive(calendar, on, &people, &doses);
-        children += n;
-        bulk.insert(
-            "imm_valid_doses",
-            &FACT_COLS,
-            facts.iter().map(|(p, f)| fact_row(*p, f)).collect(),
-        )
-        .await?;
+        let d = derive(calendar, on, &people, &doses);
+        children += d.children;
+        bulk.insert("imm_valid_doses", &FACT_COLS, d.fact_rows())
+            .await?;
+        bulk.insert("imm_first_due", &FIRST_DUE_COLS, d.first_due_rows())
+            .await?;
         lo = hi;
         progress(lo.min(max + 1) as usize, (max + 1) as usize);
     }
