@@ -1043,25 +1043,38 @@ async fn doses_follow_the_child_postgres() {
     doses_follow_the_child(Backend::Postgres).await;
 }
 
+/// A fresh database holding a synthetic 2024 cohort of about `births` children.
+async fn synthetic(
+    backend: Backend,
+    births: usize,
+    seed: u64,
+) -> (TestDb, bala_immunization::store::synth::Report) {
+    use bala_immunization::store::synth;
+    let t = fresh(backend).await;
+    let o = synth::Options {
+        births,
+        year: 2024,
+        seed,
+        doses_to: None,
+    };
+    let r = synth::generate(&t.db, &o, &mut |_, _| {}).await.unwrap();
+    (t, r)
+}
+
+/// The one number `sql` selects.
+async fn count(db: &bala_store::Db, sql: &str) -> i64 {
+    bala_store::sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+}
+
 /// The synthetic cohort on either database: every mother linked, every
 /// refusal and contraindication stored, duplicates carrying no IIN.
 async fn synth_writes_what_it_reports(backend: Backend) {
-    use bala_immunization::store::synth;
-    let t = fresh(backend).await;
+    let (t, r) = synthetic(backend, 3000, 7).await;
     let db = &t.db;
-    let o = synth::Options {
-        births: 3000,
-        year: 2024,
-        seed: 7,
-        doses_to: None,
-    };
-    let r = synth::generate(db, &o, &mut |_, _| {}).await.unwrap();
-    let count = |sql: &'static str| async move {
-        bala_store::sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(db.reader())
-            .await
-            .unwrap() as usize
-    };
+    let count = |sql: &'static str| async move { count(db, sql).await as usize };
     assert!(
         r.duplicates > 0 && r.refusals > 0 && r.contraindications > 0,
         "{r:?}"
@@ -1103,16 +1116,8 @@ async fn synth_writes_what_it_reports_postgres() {
 /// rows go stale (birth date or sex corrected by raw SQL, with no call into
 /// Bala).
 async fn due_lists_skip_only_children_nothing_is_due_for(backend: Backend) {
-    use bala_immunization::store::synth;
-    let t = fresh(backend).await;
+    let (t, _) = synthetic(backend, 1500, 11).await;
     let db = &t.db;
-    let o = synth::Options {
-        births: 1500,
-        year: 2024,
-        seed: 11,
-        doses_to: None,
-    };
-    synth::generate(db, &o, &mut |_, _| {}).await.unwrap();
     let actor = Actor::system("test");
     let scope = [AreaCode::republic()];
     let day = |s: &str| bala_core::parse_date(s).unwrap();
@@ -1146,12 +1151,7 @@ async fn due_lists_skip_only_children_nothing_is_due_for(backend: Backend) {
         }
         out
     };
-    let count = |sql: &'static str| async move {
-        bala_store::sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(db.reader())
-            .await
-            .unwrap()
-    };
+    let count = |sql: &'static str| count(db, sql);
     let run = |sql: &'static str| async move {
         bala_store::sqlx::query(sql)
             .execute(db.reader())
