@@ -147,19 +147,31 @@ fn benches(c: &mut Criterion) {
     });
     let actor = Actor::system("bench");
     let scope = [AreaCode::republic()];
-    g.bench_function(
-        "due list: one district (Almaly, every child through the engine)",
-        |b| {
+    // Almaly district: the defaulters today, and a week's plan (due, overdue
+    // and becoming due within seven days).
+    for (name, kind, until) in [
+        (
+            "due list: one district (Almaly, overdue today)",
+            duelist::Kind::Overdue,
+            None,
+        ),
+        (
+            "due list: one district (Almaly, due within a week)",
+            duelist::Kind::Due,
+            Some(today + time::Duration::days(7)),
+        ),
+    ] {
+        g.bench_function(name, |b| {
             let f = duelist::Filter {
                 area: "751110000".into(),
-                kind: duelist::Kind::Overdue,
+                kind,
                 on: today,
-                until: None,
+                until,
                 min_days_overdue: 0,
             };
             b.iter(|| rt.block_on(duelist::list(&db, &actor, &scope, &f)).unwrap())
-        },
-    );
+        });
+    }
     let ctx = Ctx {
         actor: &actor,
         scope: &scope,

@@ -1043,6 +1043,23 @@ async fn doses_follow_the_child_postgres() {
     doses_follow_the_child(Backend::Postgres).await;
 }
 
+/// Lists drawn two ways are the same, or the first difference is named.
+fn assert_same_lists(drawn: &[Vec<String>], whole: &[Vec<String>]) {
+    for (i, (a, b)) in drawn.iter().zip(whole).enumerate() {
+        let missing: Vec<&String> = b.iter().filter(|e| !a.contains(e)).collect();
+        let extra: Vec<&String> = a.iter().filter(|e| !b.contains(e)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "list {i}: {} entries missing, e.g. {:?}; {} not in the whole read, e.g. {:?}",
+            missing.len(),
+            missing.first(),
+            extra.len(),
+            extra.first()
+        );
+    }
+    assert_eq!(drawn.len(), whole.len());
+}
+
 /// A fresh database holding a synthetic 2024 cohort of about `births` children.
 async fn synthetic(
     backend: Backend,
@@ -1168,7 +1185,7 @@ async fn due_lists_skip_only_children_nothing_is_due_for(backend: Backend) {
     let skipping = lists().await;
     assert!(skipping.iter().all(|l| !l.is_empty()), "{skipping:?}");
     run("DELETE FROM imm_first_due").await;
-    assert_eq!(skipping, lists().await);
+    assert_same_lists(&skipping, &lists().await);
     // Rows written again by the transactional rebuild (a calendar edit's),
     // then made stale: corrected birth dates and sexes.
     let cals = calendars::all(db).await.unwrap();
@@ -1196,7 +1213,7 @@ async fn due_lists_skip_only_children_nothing_is_due_for(backend: Backend) {
     }
     let stale = lists().await;
     run("DELETE FROM imm_first_due").await;
-    assert_eq!(stale, lists().await);
+    assert_same_lists(&stale, &lists().await);
     assert_ne!(stale, skipping, "the corrections changed the lists");
 }
 

@@ -6,16 +6,16 @@
 //! due on a given day: a due list skips those whose `imm_first_due` row
 //! (migration 3008, ADR 0020) puts the first date anything can be due after
 //! its horizon, and reads the others from the covering index of people by
-//! area (migration 3005) and their doses by person; the engine is split over
-//! the cores; caregivers are read for the listed children only (figures:
-//! docs/benchmarks.md).
+//! area (migration 3005), then their doses by area and person, their
+//! contraindications, refusals and caregivers, all at once; the engine is
+//! split over the cores (figures: docs/benchmarks.md).
 
 use super::{calendars, iso, Error};
 use crate::forecast::{self, Administration, ChildRecord, Contraindication, Refusal, SeriesStatus};
 use bala_core::{parse_date, AreaCode, Date, Sex};
 use bala_registry::{households::is_caregiver, scope};
 use bala_store::audit::{self, Actor, NewEntry};
-use bala_store::{Cells, Db, Sql};
+use bala_store::{Backend, Cells, Db, Sql};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -108,7 +108,8 @@ struct Child {
 
 /// The children a list reads: those of the area (within scope) born in its
 /// age window, less those whose row of `imm_first_due` (migration 3008, ADR
-/// 0020) shows that nothing can be due for them by the list's horizon.
+/// 0020) shows that nothing can be due for them by the list's horizon
+/// ([`Selection::skippable`]).
 struct Selection<'a> {
     scope: &'a [AreaCode],
     area: &'a str,
@@ -117,7 +118,8 @@ struct Selection<'a> {
     due_by: Option<DueBy<'a>>,
 }
 
-/// What a row of `imm_first_due` must match to speak for a child.
+/// The list's date, horizon and calendar, which a row of `imm_first_due`
+/// must be derived for to speak for a child.
 struct DueBy<'a> {
     calendar_id: &'a str,
     on: Date,
@@ -162,13 +164,7 @@ impl<'a> Selection<'a> {
     /// `parts`: the parts are read at once, each on its own connection.
     fn sql(&self, select: &str, part: usize, parts: usize) -> Sql {
         let mut sql = Sql::new(select);
-        sql.push(" FROM people p");
-        if self.due_by.is_some() {
-            sql.push(
-                " LEFT JOIN imm_first_due n ON n.area_code = p.area_code AND n.person_id = p.id",
-            );
-        }
-        sql.push(" WHERE p.merged_into IS NULL AND p.birth_date >= ")
+        sql.push(" FROM people p WHERE p.merged_into IS NULL AND p.birth_date >= ")
             .push_arg(iso(self.born.0))
             .push(" AND p.birth_date <= ")
             .push_arg(iso(self.born.1))
@@ -179,20 +175,45 @@ impl<'a> Selection<'a> {
         if parts > 1 {
             sql.push(&format!(" AND p.id % {parts} = {part}"));
         }
-        if let Some(d) = &self.due_by {
-            // A child is read unless a row derived in their current area,
-            // from their current birth date, sex and calendar, counting every dose by the list's date,
-            // puts the first due date after the horizon.
-            sql.push(" AND (n.person_id IS NULL OR n.first_due <= ")
-                .push_arg(iso(d.horizon))
-                .push(" OR n.last_dose_on > ")
-                .push_arg(iso(d.on))
-                .push(" OR n.calendar_id <> ")
-                .push_arg(d.calendar_id)
-                .push(" OR n.birth_date <> p.birth_date OR n.sex <> p.sex)");
-        }
         sql
     }
+
+    /// `person_id, birth_date, sex` of the rows of `imm_first_due` in the
+    /// list's areas that put the first due date after the horizon, derived
+    /// under the list's calendar from no dose after its date: the child of
+    /// such a row is skipped if the row's birth date and sex are still the
+    /// child's ([`skip`]). Rows are keyed by area, so these are read as a
+    /// range (a join from the children was a seek per child, and PostgreSQL
+    /// planned it as one).
+    fn skippable(&self) -> Option<Sql> {
+        let d = self.due_by.as_ref()?;
+        let mut sql = Sql::new(
+            "SELECT n.person_id, n.birth_date, n.sex FROM imm_first_due n \
+             WHERE n.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ",
+        );
+        sql.push_arg(self.area)
+            .push(") AND n.calendar_id = ")
+            .push_arg(d.calendar_id)
+            .push(" AND n.last_dose_on <= ")
+            .push_arg(iso(d.on))
+            .push(" AND (n.first_due IS NULL OR n.first_due > ")
+            .push_arg(iso(d.horizon))
+            .push(")");
+        Some(sql)
+    }
+}
+
+/// The [`Selection::skippable`] rows by child: (birth date, sex) as derived.
+type Skippable = HashMap<i64, (String, String)>;
+
+/// Whether a skippable row speaks for the child of people row `r` ([`child_of`]'s
+/// columns): one derived from their current birth date and sex, as stored (a
+/// child moved within the list's areas keeps what their row says; one moved
+/// in from elsewhere is read). Checked before the row is decoded.
+fn skipped(rows: &Skippable, r: &dyn Cells) -> bool {
+    r.int(0)
+        .and_then(|id| rows.get(&id))
+        .is_some_and(|(birth, sex)| r.text(5) == Some(birth) && r.text(6) == Some(sex))
 }
 
 /// `select` (from a table `x`) for the children `ids`.
@@ -232,9 +253,23 @@ fn doses_sql(children: &[Child], per: usize) -> Vec<Sql> {
     out
 }
 
-/// Ids per query of the children's records: well under both databases'
-/// parameter limits.
+/// Ids per query: well under both databases' parameter limits.
 const ID_CHUNK: usize = 2000;
+
+/// Ids per query of a large table (doses, relationships), read in parts at
+/// once: one part per core. PostgreSQL gets parts of at most 400: beyond a
+/// few hundred ids its planner estimates a scan of the whole table cheaper
+/// than an index probe per id (national synthetic register: 741 caregiver
+/// ids took 37–74 ms by a parallel scan of `relationships`, 400 took 7 ms by
+/// its key). SQLite gets no more parts than cores: each part is a reader
+/// connection faulting its own pages in.
+fn ids_per_part(db: &Db, ids: usize) -> usize {
+    let per = ids.div_ceil(cores()).clamp(1, ID_CHUNK);
+    match db.backend() {
+        Backend::Postgres => per.min(400),
+        Backend::Sqlite => per,
+    }
+}
 
 /// How many parts a list's reads and its engine run are split into.
 fn cores() -> usize {
@@ -242,8 +277,8 @@ fn cores() -> usize {
 }
 
 /// Loads the children a list reads ([`Selection`]) with everything the engine
-/// needs: the children first, then their doses ([`doses_sql`]),
-/// contraindications and refusals by id. The children and their doses are
+/// needs, and their caregivers: the children first, then their doses
+/// ([`doses_sql`]), contraindications, refusals and caregivers by id. The children and their doses are
 /// read in as many parts as there are cores, at once: every query runs on
 /// its own connection and decodes its rows as it reads them ([`Db::rows_as`]).
 async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
@@ -257,13 +292,21 @@ async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
             )
         })
         .collect();
-    let mut children = read_at_once(db, people, "children", child_of).await?;
+    let skippable: Skippable = match selection.skippable() {
+        Some(sql) => db.rows_as(&sql, skippable_of).await?.into_iter().collect(),
+        None => HashMap::new(),
+    };
+    let skippable = std::sync::Arc::new(skippable);
+    let mut children = read_at_once(db, people, "children", move |r| {
+        (!skipped(&skippable, r)).then(|| child_of(r)).flatten()
+    })
+    .await?;
     let ids: Vec<i64> = children.iter().map(|c| c.entry.person_id).collect();
-    let per = ids.len().div_ceil(cores).clamp(1, ID_CHUNK);
+    let per = ids_per_part(db, ids.len());
     let sqls = |select: &str, chunk: usize| -> Vec<Sql> {
         ids.chunks(chunk).map(|c| of_ids(select, c)).collect()
     };
-    let (doses, contraindications, refusals) = tokio::try_join!(
+    let (doses, contraindications, refusals, caregivers) = tokio::try_join!(
         read_at_once(db, doses_sql(&children, per), "doses", dose_of),
         read_at_once(
             db,
@@ -283,6 +326,7 @@ async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
             "refusals",
             refusal_of
         ),
+        caregivers_of(db, selection.scope, &ids),
     )?;
     let index: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     deal(&mut children, &index, doses, |c, a| {
@@ -294,6 +338,9 @@ async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
     deal(&mut children, &index, refusals, |c, r| {
         c.record.refusals.push(r)
     });
+    deal(&mut children, &index, caregivers, |c, g| {
+        c.entry.caregivers.push(g)
+    });
     Ok(children)
 }
 
@@ -302,11 +349,11 @@ async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
 async fn read_at_once<T, F>(db: &Db, sqls: Vec<Sql>, what: &str, decode: F) -> Result<Vec<T>, Error>
 where
     T: Send + 'static,
-    F: Fn(&dyn Cells) -> Option<T> + Copy + Send + 'static,
+    F: Fn(&dyn Cells) -> Option<T> + Clone + Send + 'static,
 {
     let mut reads = tokio::task::JoinSet::new();
     for sql in sqls {
-        let db = db.clone();
+        let (db, decode) = (db.clone(), decode.clone());
         reads.spawn(async move { db.rows_as(&sql, decode).await });
     }
     let mut rows = Vec::new();
@@ -337,34 +384,35 @@ fn deal<C, K: Ord, T>(
     }
 }
 
-/// Adds the caregivers' contacts to the entries of the list, once it is drawn:
-/// a caregiver is a person of their own, scattered over the register, so each
-/// costs a seek; a district's list holds a fraction of its children (on the
-/// synthetic cohort 1 065 of 7 055 overdue), and reading caregivers for every
-/// child was the slowest of the list's reads. Caregivers' own records must be
-/// in scope too; that is checked here, not in SQL, where an area condition
-/// beside the id list made PostgreSQL hash every person in scope (570 ms).
-async fn add_caregivers(db: &Db, scope_: &[AreaCode], out: &mut [Entry]) -> Result<(), Error> {
-    if out.is_empty() {
-        return Ok(());
-    }
-    let Some(within) = scope::areas_within(scope_) else {
-        return Ok(());
+/// The caregivers' contacts of the children `ids` (those the engine will
+/// judge, read at once with their doses): a caregiver is a person of their
+/// own, scattered over the register, so each costs a seek, and reading them
+/// for every child of a district was the slowest of the list's reads.
+/// Caregivers' own records must be in scope too; that is checked here, not
+/// in SQL, where an area condition beside the id list made PostgreSQL hash
+/// every person in scope (570 ms).
+async fn caregivers_of(
+    db: &Db,
+    scope_: &[AreaCode],
+    ids: &[i64],
+) -> Result<Dealt<i64, Caregiver>, Error> {
+    let Some(within) = scope::areas_within(scope_).filter(|_| !ids.is_empty()) else {
+        return Ok(Vec::new());
     };
     let within: HashSet<String> = db
         .rows_as(&within, |r| r.text(0).map(str::to_string))
         .await?
         .into_iter()
         .collect();
-    let per = out.len().div_ceil(cores()).clamp(1, ID_CHUNK);
-    let reads = out.chunks(per).map(|chunk| {
+    let per = ids_per_part(db, ids.len());
+    let reads = ids.chunks(per).map(|chunk| {
         // CROSS JOIN keeps SQLite's planner from driving the join from every
         // related person.
         let mut sql = Sql::new(
             "SELECT x.person_id, x.kind, q.family_name, q.given_name, q.phone, q.id, q.area_code \
              FROM relationships x CROSS JOIN people q WHERE x.person_id IN (",
         );
-        sql.push_list(chunk.iter().map(|e| e.person_id))
+        sql.push_list(chunk.iter().copied())
             .push(") AND q.id = x.related_id");
         sql
     });
@@ -372,18 +420,11 @@ async fn add_caregivers(db: &Db, scope_: &[AreaCode], out: &mut [Entry]) -> Resu
         Some((caregiver_of(r)?, r.text(6)?.to_string()))
     })
     .await?;
-    let rows = rows
+    Ok(rows
         .into_iter()
         .filter(|(_, area)| within.contains(area))
         .map(|(g, _)| g)
-        .collect();
-    let index: HashMap<i64, usize> = out
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.person_id, i))
-        .collect();
-    deal(out, &index, rows, |e, g| e.caregivers.push(g));
-    Ok(())
+        .collect())
 }
 
 fn day(r: &dyn Cells, i: usize) -> Option<Date> {
@@ -420,6 +461,11 @@ fn child_of(r: &dyn Cells) -> Option<Child> {
         },
         record: ChildRecord::new(birth, sex.parse::<Sex>().ok()),
     })
+}
+
+/// `person_id, birth_date, sex` of `imm_first_due`.
+fn skippable_of(r: &dyn Cells) -> Option<(i64, (String, String))> {
+    Some((r.int(0)?, (owned(r, 1), owned(r, 2))))
 }
 
 /// `person, id, given_on, product, lot_expiry, flags`, in date order. The
@@ -556,7 +602,6 @@ pub async fn list(
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    add_caregivers(db, scope_, &mut out).await?;
     out.sort_by(|a, b| {
         b.max_days_overdue
             .cmp(&a.max_days_overdue)
