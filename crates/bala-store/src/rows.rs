@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Readers(Arc<Mutex<Vec<rusqlite::Connection>>>);
 
-/// Kept open between reads: a closed connection loses its page cache and its
-/// memory map, and a due list alone reads on five at once.
+/// Kept open between reads: a closed connection loses its page cache, and a
+/// due list alone reads on up to six at once.
 const IDLE_READERS: usize = 8;
 
 impl Readers {
@@ -32,8 +32,14 @@ impl Readers {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        // No memory map: whenever anyone commits (a due list writes its own
+        // audit entry), SQLite unmaps a reader's whole mapping at its next
+        // read, so each read re-faulted its pages (16 at a time) and paid for
+        // unmapping all it had touched — over a third of a district's due
+        // list once it read a few thousand scattered pages (ADR 0020).
+        // Reading those pages into the page cache costs less.
         c.execute_batch(
-            "PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -65536;",
+            "PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 0; PRAGMA cache_size = -65536;",
         )?;
         Ok(c)
     }
