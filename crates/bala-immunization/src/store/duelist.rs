@@ -182,7 +182,7 @@ impl<'a> Selection<'a> {
     /// list's areas that put the first due date after the horizon, derived
     /// under the list's calendar from no dose after its date: the child of
     /// such a row is skipped if the row's birth date and sex are still the
-    /// child's ([`skip`]). Rows are keyed by area, so these are read as a
+    /// child's ([`skipped`]). Rows are keyed by area, so these are read as a
     /// range (a join from the children was a seek per child, and PostgreSQL
     /// planned it as one).
     fn skippable(&self) -> Option<Sql> {
@@ -216,13 +216,10 @@ fn skipped(rows: &Skippable, r: &dyn Cells) -> bool {
         .is_some_and(|(birth, sex)| r.text(5) == Some(birth) && r.text(6) == Some(sex))
 }
 
-/// `select` (from a table `x`) for the children `ids`.
-fn of_ids(select: &str, ids: &[i64]) -> Sql {
-    of_ids_into(Sql::new(select), ids)
-}
-
-fn of_ids_into(mut sql: Sql, ids: &[i64]) -> Sql {
-    sql.push(" AND x.person_id IN (")
+/// `sql` (ending in a condition's place, on a table `x`) restricted to the
+/// children `ids`.
+fn person_in(mut sql: Sql, ids: &[i64]) -> Sql {
+    sql.push("x.person_id IN (")
         .push_list(ids.iter().copied())
         .push(")");
     sql
@@ -246,8 +243,8 @@ fn doses_sql(children: &[Child], per: usize) -> Vec<Sql> {
             let mut sql = Sql::new(
                 "SELECT x.person_id, x.id, x.given_on, x.product, x.lot_expiry, x.flags FROM imm_doses x WHERE x.status = 'recorded' AND x.area_code = ",
             );
-            sql.push_arg(area);
-            out.push(of_ids_into(sql, chunk));
+            sql.push_arg(area).push(" AND ");
+            out.push(person_in(sql, chunk));
         }
     }
     out
@@ -277,10 +274,11 @@ fn cores() -> usize {
 }
 
 /// Loads the children a list reads ([`Selection`]) with everything the engine
-/// needs, and their caregivers: the children first, then their doses
-/// ([`doses_sql`]), contraindications, refusals and caregivers by id. The children and their doses are
-/// read in as many parts as there are cores, at once: every query runs on
-/// its own connection and decodes its rows as it reads them ([`Db::rows_as`]).
+/// needs, and their caregivers: the skippable rows, then the children, then
+/// at once their doses ([`doses_sql`]), contraindications, refusals and
+/// caregivers by id. The children and their doses are read in parts: every
+/// query runs on its own connection and decodes its rows as it reads them
+/// ([`Db::rows_as`]).
 async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
     let cores = cores();
     let people = (0..cores)
@@ -304,14 +302,16 @@ async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
     let ids: Vec<i64> = children.iter().map(|c| c.entry.person_id).collect();
     let per = ids_per_part(db, ids.len());
     let sqls = |select: &str, chunk: usize| -> Vec<Sql> {
-        ids.chunks(chunk).map(|c| of_ids(select, c)).collect()
+        ids.chunks(chunk)
+            .map(|c| person_in(Sql::new(select), c))
+            .collect()
     };
     let (doses, contraindications, refusals, caregivers) = tokio::try_join!(
         read_at_once(db, doses_sql(&children, per), "doses", dose_of),
         read_at_once(
             db,
             sqls(
-                "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id FROM imm_contraindications x WHERE 1 = 1",
+                "SELECT x.person_id, x.antigen, x.since, x.until, x.reason, x.id FROM imm_contraindications x WHERE ",
                 ID_CHUNK
             ),
             "contraindications",
@@ -320,7 +320,7 @@ async fn load(db: &Db, selection: &Selection<'_>) -> Result<Vec<Child>, Error> {
         read_at_once(
             db,
             sqls(
-                "SELECT x.person_id, x.antigen, x.refused_on, x.reason, x.id FROM imm_refusals x WHERE 1 = 1",
+                "SELECT x.person_id, x.antigen, x.refused_on, x.reason, x.id FROM imm_refusals x WHERE ",
                 ID_CHUNK
             ),
             "refusals",
