@@ -120,7 +120,9 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum ImmunizationCommand {
-    /// Re-derive every child's valid doses from the calendars in the database.
+    /// Re-derive every child's valid doses, coverage counters and first due
+    /// dates from the calendars in the database (once after upgrading past
+    /// migration 3008, whose first due dates let due lists skip children).
     Refresh,
 }
 
