@@ -766,6 +766,13 @@ struct Run<'a> {
     dry_run: bool,
 }
 
+/// The child an Immunization is recorded for, once its Patient resolved.
+enum Patient<'t> {
+    Existing(&'t Person),
+    /// Would be created (dry run): only the birth date is known.
+    WouldCreate(Date),
+}
+
 /// The Patient an Immunization of the input refers to, or `None` after
 /// reporting why it cannot be recorded (not in the input, or rejected).
 fn resolved<'t>(
@@ -774,11 +781,12 @@ fn resolved<'t>(
     name: &str,
     patient_id: &str,
     report: &mut Report,
-) -> Option<&'t Target> {
+) -> Option<Patient<'t>> {
     let why = match target {
         None => format!("Patient/{patient_id} is not in this input; send the Patient resource with its Immunizations"),
         Some(Target::Failed) => format!("Patient/{patient_id} was rejected"),
-        Some(t) => return Some(t),
+        Some(Target::Existing(p)) => return Some(Patient::Existing(p)),
+        Some(Target::WouldCreate(birth)) => return Some(Patient::WouldCreate(*birth)),
     };
     report.push(loc, name, "rejected", "patient.reference", why);
     None
@@ -797,10 +805,9 @@ async fn import_dose(
         return Ok(());
     };
     let person = match target {
-        Target::Failed => return Ok(()), // reported by `resolved`
-        Target::WouldCreate(birth) => {
+        Patient::WouldCreate(birth) => {
             let cal = calendars::in_force(cals, today());
-            match doses::check(cal, *birth, &dose_input(d)) {
+            match doses::check(cal, birth, &dose_input(d)) {
                 Ok(v) => report.push(
                     loc,
                     &name,
@@ -816,7 +823,7 @@ async fn import_dose(
             }
             return Ok(());
         }
-        Target::Existing(p) => p,
+        Patient::Existing(p) => p,
     };
     let ext = format!("{SOURCE}:{}", d.id);
     let in_error = d.status == DoseStatus::EnteredInError;
@@ -1008,8 +1015,8 @@ async fn import_refusal(
         return Ok(());
     };
     let person = match target {
-        Target::Existing(p) => Some(p),
-        _ => None,
+        Patient::Existing(p) => Some(p),
+        Patient::WouldCreate(_) => None,
     };
     let cal = calendars::in_force(run.cals, today());
     let antigens = match refused_antigens(cal, r) {
