@@ -514,6 +514,15 @@ impl Derived {
     fn fact_rows(&self) -> Vec<Vec<Value>> {
         self.facts.iter().map(|(p, f)| fact_row(*p, f)).collect()
     }
+
+    /// Writes the facts and first-due rows in a bulk session.
+    async fn insert(&self, bulk: &mut Bulk) -> Result<(), StoreError> {
+        bulk.insert("imm_valid_doses", &FACT_COLS, self.fact_rows())
+            .await?;
+        bulk.insert("imm_first_due", &FIRST_DUE_COLS, self.first_due_rows())
+            .await?;
+        Ok(())
+    }
 }
 
 /// A [`Born`] from `id, birth_date, area_code, sex` (as [`PEOPLE_SELECT`] reads them).
@@ -790,10 +799,7 @@ impl<'c> BulkRefresh<'c> {
         for (_, f) in &d.facts {
             add(&mut self.deltas, f, 1);
         }
-        bulk.insert("imm_valid_doses", &FACT_COLS, d.fact_rows())
-            .await?;
-        bulk.insert("imm_first_due", &FIRST_DUE_COLS, d.first_due_rows())
-            .await?;
+        d.insert(bulk).await?;
         Ok(())
     }
 
@@ -864,10 +870,7 @@ pub async fn rebuild_bulk(
         let doses = doses_of(bulk, &doses_sql).await?;
         let d = derive(calendar, on, &people, &doses);
         children += d.children;
-        bulk.insert("imm_valid_doses", &FACT_COLS, d.fact_rows())
-            .await?;
-        bulk.insert("imm_first_due", &FIRST_DUE_COLS, d.first_due_rows())
-            .await?;
+        d.insert(bulk).await?;
         lo = hi;
         progress(lo.min(max + 1) as usize, (max + 1) as usize);
     }
