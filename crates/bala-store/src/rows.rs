@@ -59,7 +59,8 @@ impl Readers {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct PgReads(Arc<tokio::sync::OnceCell<sqlx::PgPool>>);
 
-/// Shared by the whole process; a due list runs four such reads at once.
+/// Shared by the whole process; a due list runs up to a dozen reads at once
+/// on PostgreSQL (its id lists are cut to 400), which queue for these.
 const PG_READS: u32 = 4;
 
 impl PgReads {
