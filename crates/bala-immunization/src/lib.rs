@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "first_due",
         sql: include_str!("../migrations/3008_first_due.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3009,
+        name: "facts_by_person_only",
+        sql: include_str!("../migrations/3009_facts_by_person_only.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

@@ -1225,3 +1225,104 @@ async fn due_lists_skip_only_children_nothing_is_due_for_sqlite() {
 async fn due_lists_skip_only_children_nothing_is_due_for_postgres() {
     due_lists_skip_only_children_nothing_is_due_for(Backend::Postgres).await;
 }
+
+/// Every valid-dose fact and counter, in a fixed order.
+async fn facts_and_counters(db: &bala_store::Db) -> (Vec<CountRow>, Vec<CountRow>) {
+    let facts = bala_store::sqlx::query_as(
+        "SELECT label, area_code, person_id, given_on, birth_year, by_12m, by_24m, timely
+         FROM imm_valid_doses ORDER BY person_id, label",
+    )
+    .fetch_all(db.reader())
+    .await
+    .unwrap();
+    let counters = bala_store::sqlx::query_as(
+        "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts
+         WHERE n <> 0 ORDER BY kind, area_code, year, label",
+    )
+    .fetch_all(db.reader())
+    .await
+    .unwrap();
+    (facts, counters)
+}
+
+/// A register's history imported in several slices (each written while the
+/// next one's facts are derived) leaves the same doses, facts, counters and
+/// first due dates as a rebuild of the whole register from those doses, and
+/// importing it again changes nothing.
+async fn a_register_imported_in_slices_matches_its_rebuild(backend: Backend) {
+    use bala_immunization::store::synth;
+    let t = fresh(backend).await;
+    let db = &t.db;
+    let dir = std::env::temp_dir().join(format!(
+        "bala-import-slices-{}-{:?}",
+        std::process::id(),
+        backend
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("doses.csv");
+    let o = synth::Options {
+        births: 2600,
+        year: 2024,
+        seed: 11,
+        doses_to: Some(file.clone()),
+    };
+    let r = synth::generate(db, &o, &mut |_, _| {}).await.unwrap();
+    assert!(r.children > 2000, "two slices of 2 000 children: {r:?}");
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let table = import::read(&bytes, &import::DOSE_COLUMNS).unwrap();
+    let actor = Actor::system("test");
+    let scope = [AreaCode::republic()];
+    let ctx = Ctx {
+        actor: &actor,
+        scope: &scope,
+    };
+    let mut seen = (0, 0);
+    let report = import::doses(db, ctx, &table, "csv", false, &mut |d, t| seen = (d, t))
+        .await
+        .unwrap();
+    assert!(report.imported > 10_000, "{} imported", report.imported);
+    assert_eq!(
+        seen,
+        (report.imported, report.imported),
+        "progress ends at the end"
+    );
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM imm_doses").await as usize,
+        report.imported
+    );
+    let (facts, counters) = facts_and_counters(db).await;
+    let first_due = first_due_rows(db).await;
+    assert!(facts.len() > report.imported / 2 && !first_due.is_empty());
+    assert_cohort_sizes_true(db).await;
+
+    let cals = calendars::all(db).await.unwrap();
+    let mut bulk = db.bulk().await.unwrap();
+    bala_immunization::store::facts::rebuild_bulk(&mut bulk, &cals, &mut |_, _| {})
+        .await
+        .unwrap();
+    bulk.commit().await.unwrap();
+    assert!(
+        facts_and_counters(db).await == (facts.clone(), counters.clone()),
+        "the rebuild changed facts or counters the import wrote"
+    );
+    assert_eq!(first_due_rows(db).await, first_due);
+
+    let again = import::doses(db, ctx, &table, "csv", false, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, report.imported));
+    assert!(
+        facts_and_counters(db).await == (facts, counters),
+        "the second import changed facts or counters"
+    );
+}
+
+#[tokio::test]
+async fn a_register_imported_in_slices_matches_its_rebuild_sqlite() {
+    a_register_imported_in_slices_matches_its_rebuild(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn a_register_imported_in_slices_matches_its_rebuild_postgres() {
+    a_register_imported_in_slices_matches_its_rebuild(Backend::Postgres).await;
+}

@@ -132,52 +132,46 @@ impl Bulk {
         columns: &[&str],
         rows: Vec<Vec<Value>>,
     ) -> Result<u64, StoreError> {
-        if rows.is_empty() {
+        self.insert_all(vec![Batch::new(table, columns, rows)])
+            .await
+    }
+
+    /// Inserts several tables' rows, in order. On SQLite they go in one
+    /// blocking call, so a caller that awaits this beside CPU work (the
+    /// importer derives the next slice's facts meanwhile) keeps both cores
+    /// busy for the whole write. Returns the number of rows written.
+    pub async fn insert_all(&mut self, batches: Vec<Batch>) -> Result<u64, StoreError> {
+        let batches: Vec<Batch> = batches.into_iter().filter(|b| !b.rows.is_empty()).collect();
+        for b in &batches {
+            b.check()?;
+        }
+        if batches.is_empty() {
             return Ok(0);
         }
-        if let Some(bad) = rows.iter().position(|r| r.len() != columns.len()) {
-            return Err(StoreError::Other(format!(
-                "bulk insert into {table}: row {} has {} values for {} columns",
-                bad + 1,
-                rows[bad].len(),
-                columns.len()
-            )));
-        }
-        let cols = columns.join(", ");
         match &mut self.inner {
             Inner::Sqlite(_) => {
-                let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-                let sql = format!("INSERT INTO {table} ({cols}) VALUES ({})", marks.join(", "));
                 self.sqlite(move |c| {
-                    let mut st = c.prepare_cached(&sql)?;
-                    for row in &rows {
-                        for (i, v) in row.iter().enumerate() {
-                            bind_sqlite(&mut st, i + 1, v)?;
+                    let mut n = 0;
+                    for b in &batches {
+                        let mut st = c.prepare_cached(&b.sqlite_insert())?;
+                        for row in &b.rows {
+                            for (i, v) in row.iter().enumerate() {
+                                bind_sqlite(&mut st, i + 1, v)?;
+                            }
+                            st.raw_execute()?;
                         }
-                        st.raw_execute()?;
+                        n += b.rows.len() as u64;
                     }
-                    Ok(rows.len() as u64)
+                    Ok(n)
                 })
                 .await
             }
             Inner::Postgres(conn) => {
-                let mut copy = conn
-                    .copy_in_raw(&format!("COPY {table} ({cols}) FROM STDIN"))
-                    .await
-                    .map_err(pg_err)?;
-                let mut buf = String::with_capacity(1 << 20);
-                for row in &rows {
-                    copy_line(&mut buf, row);
-                    if buf.len() > (1 << 20) {
-                        copy.send(std::mem::take(&mut buf).into_bytes())
-                            .await
-                            .map_err(pg_err)?;
-                    }
+                let mut n = 0;
+                for b in &batches {
+                    n += copy_in(conn, b).await?;
                 }
-                if !buf.is_empty() {
-                    copy.send(buf.into_bytes()).await.map_err(pg_err)?;
-                }
-                copy.finish().await.map_err(pg_err)
+                Ok(n)
             }
         }
     }
@@ -238,6 +232,65 @@ impl Bulk {
             }
         }
     }
+}
+
+/// One table's rows for [`Bulk::insert_all`], each with one value per column.
+pub struct Batch {
+    table: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<Value>>,
+}
+
+impl Batch {
+    pub fn new(table: &str, columns: &[&str], rows: Vec<Vec<Value>>) -> Batch {
+        Batch {
+            table: table.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+        }
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        match self.rows.iter().position(|r| r.len() != self.columns.len()) {
+            None => Ok(()),
+            Some(bad) => Err(StoreError::Other(format!(
+                "bulk insert into {}: row {} has {} values for {} columns",
+                self.table,
+                bad + 1,
+                self.rows[bad].len(),
+                self.columns.len()
+            ))),
+        }
+    }
+
+    fn sqlite_insert(&self) -> String {
+        let marks: Vec<String> = (1..=self.columns.len()).map(|i| format!("?{i}")).collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.table,
+            self.columns.join(", "),
+            marks.join(", ")
+        )
+    }
+}
+
+/// Sends a batch through `COPY … FROM STDIN` in 1 MiB pieces.
+async fn copy_in(conn: &mut PgConnection, b: &Batch) -> Result<u64, StoreError> {
+    let sql = format!("COPY {} ({}) FROM STDIN", b.table, b.columns.join(", "));
+    let mut copy = conn.copy_in_raw(&sql).await.map_err(pg_err)?;
+    let mut buf = String::with_capacity(1 << 20);
+    for row in &b.rows {
+        copy_line(&mut buf, row);
+        if buf.len() > (1 << 20) {
+            copy.send(std::mem::take(&mut buf).into_bytes())
+                .await
+                .map_err(pg_err)?;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.into_bytes()).await.map_err(pg_err)?;
+    }
+    copy.finish().await.map_err(pg_err)
 }
 
 /// Runs a query on a SQLite connection and keeps what `each` makes of each

@@ -12,7 +12,7 @@ use crate::forecast::{self, AdminFlag, Administration, ChildRecord, Contraindica
 use crate::span::Span;
 use bala_core::{parse_date, Date, Sex};
 use bala_store::sqlx::{self, AnyConnection, Row};
-use bala_store::{query::Value, Bulk, Sql, StoreError};
+use bala_store::{query::Value, Batch, Bulk, Sql, StoreError};
 use std::collections::HashMap;
 
 /// Label of the derived fact "HepB dose within 24 hours of birth".
@@ -461,9 +461,10 @@ pub async fn refresh_child(
     apply(conn, deltas).await
 }
 
-/// What [`derive`] finds for a slice of children.
+/// What [`derive`] finds for a slice of children: their facts and
+/// first-due rows, to be written ([`Derived::batches`]).
 #[derive(Default)]
-struct Derived {
+pub struct Derived {
     facts: Vec<(i64, Fact)>,
     first_due: Vec<(i64, FirstDue)>,
     /// Children with doses.
@@ -515,12 +516,17 @@ impl Derived {
         self.facts.iter().map(|(p, f)| fact_row(*p, f)).collect()
     }
 
+    /// The facts and first-due rows as rows to insert.
+    pub fn batches(&self) -> Vec<Batch> {
+        vec![
+            Batch::new("imm_valid_doses", &FACT_COLS, self.fact_rows()),
+            Batch::new("imm_first_due", &FIRST_DUE_COLS, self.first_due_rows()),
+        ]
+    }
+
     /// Writes the facts and first-due rows in a bulk session.
     async fn insert(&self, bulk: &mut Bulk) -> Result<(), StoreError> {
-        bulk.insert("imm_valid_doses", &FACT_COLS, self.fact_rows())
-            .await?;
-        bulk.insert("imm_first_due", &FIRST_DUE_COLS, self.first_due_rows())
-            .await?;
+        bulk.insert_all(self.batches()).await?;
         Ok(())
     }
 }
@@ -710,6 +716,13 @@ pub struct BulkRefresh<'c> {
     children: usize,
 }
 
+/// A slice of children whose old facts are counted out and deleted
+/// ([`BulkRefresh::clear`]), waiting for its new ones.
+#[derive(Default)]
+pub struct Cleared {
+    people: HashMap<i64, Born>,
+}
+
 impl<'c> BulkRefresh<'c> {
     pub fn new(calendars: &'c [Calendar]) -> BulkRefresh<'c> {
         let on = today();
@@ -735,10 +748,8 @@ impl<'c> BulkRefresh<'c> {
     }
 
     /// Replaces the facts of `ids` by those of `doses` (every recorded dose of
-    /// these children, grouped by person), counting the difference. Only the
-    /// `prior` children (those with doses recorded before) can have facts to
-    /// replace: a child without doses has none, and a load of new children
-    /// skips the lookup.
+    /// these children, grouped by person), counting the difference: the three
+    /// steps below, one after the other.
     pub async fn rederive(
         &mut self,
         bulk: &mut Bulk,
@@ -746,8 +757,23 @@ impl<'c> BulkRefresh<'c> {
         prior: &[i64],
         doses: &[(i64, Administration)],
     ) -> Result<(), StoreError> {
+        let cleared = self.clear(bulk, ids, prior).await?;
+        self.derive(&cleared, doses).insert(bulk).await
+    }
+
+    /// Counts out and deletes the facts and first-due rows of a slice of
+    /// children, and reads their birth date, area and sex. Only the `prior`
+    /// children (those with doses recorded before) can have rows to delete: a
+    /// child without doses has none, and a load of new children skips the
+    /// lookup.
+    pub async fn clear(
+        &mut self,
+        bulk: &mut Bulk,
+        ids: &[i64],
+        prior: &[i64],
+    ) -> Result<Cleared, StoreError> {
         if ids.is_empty() {
-            return Ok(());
+            return Ok(Cleared::default());
         }
         let old = if prior.is_empty() {
             Vec::new()
@@ -794,13 +820,19 @@ impl<'c> BulkRefresh<'c> {
             .await?;
         }
         let people = people_of(bulk, &ids_in(PEOPLE_SELECT, ids, "")).await?;
-        let d = derive(self.calendar, self.on, &people, doses);
+        Ok(Cleared { people })
+    }
+
+    /// The new facts and first-due rows of a cleared slice from `doses` (every
+    /// recorded dose of its children, grouped by person), counted in (pure:
+    /// the caller writes them, and may meanwhile write the previous slice).
+    pub fn derive(&mut self, cleared: &Cleared, doses: &[(i64, Administration)]) -> Derived {
+        let d = derive(self.calendar, self.on, &cleared.people, doses);
         self.children += d.children;
         for (_, f) in &d.facts {
             add(&mut self.deltas, f, 1);
         }
-        d.insert(bulk).await?;
-        Ok(())
+        d
     }
 
     /// Moves the counters by what the slices changed; returns how many of the

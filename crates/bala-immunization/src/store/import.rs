@@ -14,7 +14,7 @@ use bala_registry::people::{self, CreateOutcome, Ctx};
 use bala_registry::person::PersonInput;
 use bala_store::audit::{self, NewEntry};
 use bala_store::sqlx::Row;
-use bala_store::{time_fmt, Bulk, Db, Sql, Value};
+use bala_store::{time_fmt, Batch, Bulk, Db, Sql, Value};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -502,38 +502,40 @@ async fn write_doses(
     let by_child: Vec<&[&Accepted]> = order.chunk_by(|a, b| a.person == b.person).collect();
     let mut refresh = facts::BulkRefresh::new(cals);
     let mut written = 0;
+    // A slice's rows are written while the next slice's are built and its
+    // facts derived: the database works on one core, the engine on the other.
+    // (Slices hold different children, so reading and clearing the next one
+    // before the previous one is written changes nothing.)
+    let mut pending: Option<(Vec<Batch>, usize)> = None;
     for slice in by_child.chunks(SLICE) {
         let ids: Vec<i64> = slice.iter().map(|c| c[0].person).collect();
         let recorded = refresh.recorded(bulk, &ids).await?;
         let mut prior: Vec<i64> = recorded.iter().map(|(p, _)| *p).collect();
         prior.dedup();
+        let cleared = refresh.clear(bulk, &ids, &prior).await?;
         let new: Vec<&Accepted> = slice.iter().flat_map(|c| c.iter().copied()).collect();
-        let values = new
-            .iter()
-            .map(|a| {
-                vec![
-                    Value::from(a.person),
-                    Value::from(super::iso(a.dose.given_on)),
-                    Value::from(a.dose.product.as_str()),
-                    Value::Text(a.dose.facility.clone()),
-                    Value::Text(a.dose.lot.clone()),
-                    Value::Text(a.dose.lot_expiry.map(super::iso)),
-                    Value::from(facts::flags_to_text(&a.dose.flags)),
-                    Value::from(1i64),
-                    Value::from(a.area.as_str()),
-                    Value::from(source),
-                    Value::from(a.ext.as_str()),
-                    Value::from(now.as_str()),
-                    Value::from(ctx.actor.name.as_str()),
-                    Value::from("recorded"),
-                ]
-            })
-            .collect();
-        bulk.insert("imm_doses", &DOSE_COLS, values).await?;
-        refresh
-            .rederive(bulk, &ids, &prior, &with_new(recorded, &new))
-            .await?;
-        written += new.len();
+        let build = async {
+            let doses = Batch::new("imm_doses", &DOSE_COLS, dose_rows(ctx, source, &now, &new));
+            let derived = refresh.derive(&cleared, &with_new(recorded, &new));
+            let mut batches = vec![doses];
+            batches.extend(derived.batches());
+            (batches, new.len())
+        };
+        let next = match pending.take() {
+            Some((batches, n)) => {
+                let (done, next) = tokio::join!(bulk.insert_all(batches), build);
+                done?;
+                written += n;
+                progress(written, rows.len());
+                next
+            }
+            None => build.await,
+        };
+        pending = Some(next);
+    }
+    if let Some((batches, n)) = pending {
+        bulk.insert_all(batches).await?;
+        written += n;
         progress(written, rows.len());
     }
     lap("doses written, facts re-derived");
@@ -559,6 +561,30 @@ async fn write_doses(
     audit::append_bulk(bulk, &entries).await?;
     lap("audited");
     Ok(())
+}
+
+/// The `imm_doses` rows of a slice's new doses.
+fn dose_rows(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted]) -> Vec<Vec<Value>> {
+    new.iter()
+        .map(|a| {
+            vec![
+                Value::from(a.person),
+                Value::from(super::iso(a.dose.given_on)),
+                Value::from(a.dose.product.as_str()),
+                Value::Text(a.dose.facility.clone()),
+                Value::Text(a.dose.lot.clone()),
+                Value::Text(a.dose.lot_expiry.map(super::iso)),
+                Value::from(facts::flags_to_text(&a.dose.flags)),
+                Value::from(1i64),
+                Value::from(a.area.as_str()),
+                Value::from(source),
+                Value::from(a.ext.as_str()),
+                Value::from(now),
+                Value::from(ctx.actor.name.as_str()),
+                Value::from("recorded"),
+            ]
+        })
+        .collect()
 }
 
 /// A slice's recorded doses (grouped by person) with its new ones, grouped by
