@@ -203,13 +203,13 @@ async fn children_by(
 /// Which of `ext` are recorded already, and for whom.
 async fn recorded_external_ids(
     bulk: &mut Bulk,
-    ext: Vec<Value>,
+    ext: &[&str],
 ) -> Result<HashMap<String, i64>, Error> {
     let mut out = HashMap::new();
     for chunk in ext.chunks(500) {
         let mut sql =
             Sql::new("SELECT external_id, person_id FROM imm_doses WHERE external_id IN (");
-        sql.push_list(chunk.iter().cloned()).push(")");
+        sql.push_list(chunk.iter().copied()).push(")");
         for r in bulk.fetch(&sql).await? {
             if let (Some(e), Some(p)) = (r[0].text(), r[1].int()) {
                 out.insert(e.to_string(), p);
@@ -241,12 +241,137 @@ const DOSE_COLS: [&str; 14] = [
 ];
 
 /// A row that passed every check, waiting to be written.
-struct Accepted {
+struct Accepted<'c> {
     line: usize,
     person: i64,
-    area: String,
+    /// Where the child lives now (borrowed from the children read for the file).
+    area: &'c str,
     dose: doses::ValidInput,
     ext: String,
+}
+
+/// The children of a file by IIN and by person id.
+type Children<'m> = (&'m HashMap<String, Child>, &'m HashMap<String, Child>);
+
+/// What the checks make of one row: accepted, or rejected for these
+/// (field, reason).
+type Checked<'c> = Result<Accepted<'c>, Vec<(String, String)>>;
+
+/// Checks one row of a dose file (line `line`): the child (by IIN or person
+/// id, among `children`, in the caller's areas), then the dose against the
+/// calendar. Pure, so rows are checked on every core.
+fn check_row<'c>(
+    file: &Table,
+    row: &[String],
+    line: usize,
+    (by_iin, by_id): Children<'c>,
+    cal: &crate::calendar::Calendar,
+    source: &str,
+) -> Checked<'c> {
+    let get = |c: &str| file.get(row, c).trim().to_string();
+    let reject = |field: &str, why: String| Err(vec![(field.to_string(), why)]);
+    let (iin, pid) = (get("iin"), get("person_id"));
+    let child = if !iin.is_empty() {
+        match by_iin.get(&iin) {
+            Some(c) => c,
+            // A mistyped IIN says what is wrong with it, not just "not found".
+            None => {
+                return reject(
+                    "iin",
+                    match bala_core::Iin::parse(&iin) {
+                        Err(e) => format!("IIN {iin} is not valid: {e}"),
+                        Ok(_) => format!("no child with IIN {iin} in your areas"),
+                    },
+                )
+            }
+        }
+    } else if pid.parse::<i64>().is_err() {
+        return reject("iin", "give the child's iin or person_id".into());
+    } else {
+        match by_id.get(&pid) {
+            Some(c) => c,
+            None => return reject("person_id", "no such child in your areas".into()),
+        }
+    };
+    let Some(birth) = child.birth else {
+        return reject("person_id", "the child's birth date is not recorded".into());
+    };
+    let input = doses::DoseInput {
+        product: get("product"),
+        given_on: get("given_on"),
+        facility: get("facility"),
+        lot: get("lot"),
+        lot_expiry: get("lot_expiry"),
+        historical: true,
+        flags: get("flags")
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        ..Default::default()
+    };
+    let dose = doses::check(cal, birth, &input).map_err(|e| {
+        e.0.into_iter()
+            .map(|f| (f.field, f.detail))
+            .collect::<Vec<_>>()
+    })?;
+    let ext = match get("external_id") {
+        s if s.is_empty() => format!(
+            "{source}:{}:{}:{}",
+            child.id,
+            dose.product,
+            super::iso(dose.given_on)
+        ),
+        s => s,
+    };
+    Ok(Accepted {
+        line,
+        person: child.id,
+        area: &child.area,
+        dose,
+        ext,
+    })
+}
+
+/// Checks every row, in as many parts as there are cores; returns each row's
+/// line and outcome in file order. `progress` hears from the first part.
+fn check_all<'c>(
+    rows: &[Vec<String>],
+    check: &(dyn Fn(usize, &[String]) -> Checked<'c> + Sync),
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Vec<(usize, Checked<'c>)> {
+    let total = rows.len();
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let size = total.div_ceil(parts).max(1);
+    let part = |first: usize, rows: &[Vec<String>], progress: &mut dyn FnMut(usize)| {
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            if i % 1000 == 0 {
+                progress(i);
+            }
+            // 1-based, the header being line 1.
+            let line = first + i + 2;
+            out.push((line, check(line, row)));
+        }
+        out
+    };
+    std::thread::scope(|s| {
+        let mut chunks = rows.chunks(size).enumerate();
+        let first = chunks.next();
+        let others: Vec<_> = chunks
+            .map(|(k, rows)| s.spawn(move || part(k * size, rows, &mut |_| {})))
+            .collect();
+        let mut out = match first {
+            Some((_, rows)) => part(0, rows, &mut |i| progress((i * parts).min(total), total)),
+            None => Vec::new(),
+        };
+        for h in others {
+            out.extend(h.join().expect("a dose check panicked"));
+        }
+        out
+    })
 }
 
 /// Imports doses in one transaction (ADR 0013): every row is checked first —
@@ -319,127 +444,63 @@ pub async fn doses(
     )
     .await?;
 
-    let mut accepted: Vec<Accepted> = Vec::new();
-    for (i, row) in file.rows.iter().enumerate() {
-        let line = i + 2;
-        let get = |c: &str| cell(row, c);
-        if i % 1000 == 0 {
-            progress(i, total);
+    let check =
+        |line: usize, row: &[String]| check_row(file, row, line, (&by_iin, &by_id), cal, source);
+    let mut accepted: Vec<Accepted> = Vec::with_capacity(total);
+    for (line, checked) in check_all(&file.rows, &check, progress) {
+        match checked {
+            Ok(a) => accepted.push(a),
+            Err(why) => {
+                for (field, message) in why {
+                    report.push(line, "rejected", &field, message);
+                }
+            }
         }
-        let (iin, pid) = (get("iin"), get("person_id"));
-        let child = if !iin.is_empty() {
-            match by_iin.get(&iin) {
-                Some(c) => c,
-                None => {
-                    // A mistyped IIN says what is wrong with it, not just "not found".
-                    let why = match bala_core::Iin::parse(&iin) {
-                        Err(e) => format!("IIN {iin} is not valid: {e}"),
-                        Ok(_) => format!("no child with IIN {iin} in your areas"),
-                    };
-                    report.push(line, "rejected", "iin", why);
-                    continue;
-                }
-            }
-        } else if pid.parse::<i64>().is_err() {
-            report.push(line, "rejected", "iin", "give the child's iin or person_id");
-            continue;
-        } else {
-            match by_id.get(&pid) {
-                Some(c) => c,
-                None => {
-                    report.push(line, "rejected", "person_id", "no such child in your areas");
-                    continue;
-                }
-            }
-        };
-        let Some(birth) = child.birth else {
-            report.push(
-                line,
-                "rejected",
-                "person_id",
-                "the child's birth date is not recorded",
-            );
-            continue;
-        };
-        let input = doses::DoseInput {
-            product: get("product"),
-            given_on: get("given_on"),
-            facility: get("facility"),
-            lot: get("lot"),
-            lot_expiry: get("lot_expiry"),
-            historical: true,
-            flags: get("flags")
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-            ..Default::default()
-        };
-        let dose = match doses::check(cal, birth, &input) {
-            Ok(v) => v,
-            Err(e) => {
-                report.reject_all(line, &e);
-                continue;
-            }
-        };
-        let ext = match get("external_id") {
-            s if s.is_empty() => format!(
-                "{source}:{}:{}:{}",
-                child.id,
-                dose.product,
-                super::iso(dose.given_on)
-            ),
-            s => s,
-        };
-        accepted.push(Accepted {
-            line,
-            person: child.id,
-            area: child.area.clone(),
-            dose,
-            ext,
-        });
     }
     progress(total, total);
     lap("rows checked");
 
     // External ids: recorded before, or earlier in this file.
-    let known = recorded_external_ids(
-        &mut bulk,
-        accepted
-            .iter()
-            .map(|a| Value::from(a.ext.as_str()))
-            .collect(),
-    )
-    .await?;
-    let mut in_file: HashMap<String, (i64, usize)> = HashMap::new();
-    let mut to_write: Vec<Accepted> = Vec::new();
-    for a in accepted {
-        let owner = known
-            .get(&a.ext)
-            .copied()
-            .or_else(|| in_file.get(&a.ext).map(|(p, _)| *p));
-        match owner {
-            Some(p) if p == a.person => {
-                let msg = match in_file.get(&a.ext) {
-                    Some((_, first)) if !known.contains_key(&a.ext) => {
-                        format!("dose {} is on line {first} of this file already", a.ext)
-                    }
-                    _ => format!("dose {} is already recorded", a.ext),
-                };
-                report.push(a.line, "unchanged", "external_id", msg);
-            }
-            Some(_) => report.push(
-                a.line,
-                "rejected",
-                "external_id",
-                format!("dose {} was imported for another child", a.ext),
-            ),
-            None => {
-                in_file.insert(a.ext.clone(), (a.person, a.line));
-                to_write.push(a);
+    let exts: Vec<&str> = accepted.iter().map(|a| a.ext.as_str()).collect();
+    let known = recorded_external_ids(&mut bulk, &exts).await?;
+    drop(exts);
+    let mut keep = vec![false; accepted.len()];
+    {
+        let mut in_file: HashMap<&str, (i64, usize)> = HashMap::with_capacity(accepted.len());
+        for (i, a) in accepted.iter().enumerate() {
+            let ext = a.ext.as_str();
+            let owner = known
+                .get(ext)
+                .copied()
+                .or_else(|| in_file.get(ext).map(|(p, _)| *p));
+            match owner {
+                Some(p) if p == a.person => {
+                    let msg = match in_file.get(ext) {
+                        Some((_, first)) if !known.contains_key(ext) => {
+                            format!("dose {ext} is on line {first} of this file already")
+                        }
+                        _ => format!("dose {ext} is already recorded"),
+                    };
+                    report.push(a.line, "unchanged", "external_id", msg);
+                }
+                Some(_) => report.push(
+                    a.line,
+                    "rejected",
+                    "external_id",
+                    format!("dose {ext} was imported for another child"),
+                ),
+                None => {
+                    in_file.insert(ext, (a.person, a.line));
+                    keep[i] = true;
+                }
             }
         }
     }
+    let to_write: Vec<Accepted> = accepted
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(a, k)| k.then_some(a))
+        .collect();
     lap("external ids checked");
     if dry_run {
         for a in &to_write {
@@ -491,7 +552,7 @@ async fn write_doses(
     ctx: Ctx<'_>,
     cals: &[crate::calendar::Calendar],
     source: &str,
-    rows: &[Accepted],
+    rows: &[Accepted<'_>],
     progress: &mut (dyn FnMut(usize, usize) + Send),
     lap: &(dyn Fn(&str) + Sync),
 ) -> Result<(), Error> {
@@ -564,7 +625,7 @@ async fn write_doses(
 }
 
 /// The `imm_doses` rows of a slice's new doses.
-fn dose_rows(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted]) -> Vec<Vec<Value>> {
+fn dose_rows(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted<'_>]) -> Vec<Vec<Value>> {
     new.iter()
         .map(|a| {
             vec![
@@ -576,7 +637,7 @@ fn dose_rows(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted]) -> Vec<Ve
                 Value::Text(a.dose.lot_expiry.map(super::iso)),
                 Value::from(facts::flags_to_text(&a.dose.flags)),
                 Value::from(1i64),
-                Value::from(a.area.as_str()),
+                Value::from(a.area),
                 Value::from(source),
                 Value::from(a.ext.as_str()),
                 Value::from(now),
@@ -590,7 +651,10 @@ fn dose_rows(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted]) -> Vec<Ve
 /// A slice's recorded doses (grouped by person) with its new ones, grouped by
 /// person again. The engine orders each child's doses itself; same-day
 /// duplicates that differ only by storage id give the same facts either way.
-fn with_new(recorded: Vec<(i64, Administration)>, new: &[&Accepted]) -> Vec<(i64, Administration)> {
+fn with_new(
+    recorded: Vec<(i64, Administration)>,
+    new: &[&Accepted<'_>],
+) -> Vec<(i64, Administration)> {
     let mut all = recorded;
     all.extend(new.iter().map(|a| {
         let mut x = Administration::new(a.dose.given_on, a.dose.product.clone());
