@@ -98,21 +98,39 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("immunization");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
 
-    g.bench_function(
-        "coverage: republic, all labels, one cohort (counters, computed afresh)",
-        |b| {
+    // The cohort as it is today (entirely one year old), then as it was in
+    // the year after its birth: in midsummer, when half of it is one and
+    // zero-dose and under-immunized children are counted child by child
+    // over that half (the worst case of the dashboard's default, last year's
+    // cohort), and in early December, when all but the last weeks' births are.
+    let next_year = |month, day| time::Date::from_calendar_date(year + 1, month, day).unwrap();
+    for (name, on) in [
+        (
+            "coverage: republic, all labels, one cohort (counters, computed afresh)",
+            today,
+        ),
+        (
+            "coverage: republic, all labels, a cohort half of it one (2 July, computed afresh)",
+            next_year(time::Month::July, 2),
+        ),
+        (
+            "coverage: republic, all labels, a cohort all but December's births one (6 December, computed afresh)",
+            next_year(time::Month::December, 6),
+        ),
+    ] {
+        g.bench_function(name, |b| {
             b.iter(|| {
                 rt.block_on(coverage::compute(
                     &db,
                     "000000000",
                     year,
                     coverage::Basis::Cohort,
-                    today,
+                    on,
                 ))
                 .unwrap()
             })
-        },
-    );
+        });
+    }
     g.bench_function(
         "coverage: the same, repeated (cached per coverage version)",
         |b| {

@@ -741,19 +741,38 @@ async fn zero_dose_judged_at_one(backend: Backend) {
     )
     .await
     .unwrap();
-    // In September of the next year the January child is one, the December one is not.
-    let on = time::Date::from_calendar_date(year + 1, time::Month::September, 1).unwrap();
-    let r = coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, on)
+    // In March and in September of the next year the January child is one,
+    // the December one is not. (In March fewer children are one than not,
+    // in September more: the two ways of counting, child by child or off
+    // the counters, must agree.)
+    for month in [time::Month::March, time::Month::September] {
+        let on = time::Date::from_calendar_date(year + 1, month, 1).unwrap();
+        let r = coverage::compute(db, DISTRICT, year, coverage::Basis::Cohort, on)
+            .await
+            .unwrap()
+            .area;
+        assert_eq!((r.registered, r.aged_12m), (2, 1), "{on}");
+        assert_eq!(r.dose("DTP1").unwrap().by_12m, 1, "the dose itself counts");
+        assert_eq!(
+            r.zero_dose,
+            Some(1),
+            "{on}: the January child, without DTP1"
+        );
+        assert_eq!(
+            r.under_immunized,
+            Some(0),
+            "{on}: the December child is not yet judged"
+        );
+    }
+    // Before the first birthday of the cohort nobody is judged.
+    let early = time::Date::from_calendar_date(year, time::Month::December, 20).unwrap();
+    let r = coverage::compute(db, DISTRICT, year, coverage::Basis::Cohort, early)
         .await
         .unwrap()
         .area;
-    assert_eq!((r.registered, r.aged_12m), (2, 1));
-    assert_eq!(r.dose("DTP1").unwrap().by_12m, 1, "the dose itself counts");
-    assert_eq!(r.zero_dose, Some(1), "the January child, without DTP1");
     assert_eq!(
-        r.under_immunized,
-        Some(0),
-        "the December child is not yet judged"
+        (r.aged_12m, r.zero_dose, r.under_immunized),
+        (0, Some(0), Some(0))
     );
     // Once both are one, the December child is under-immunized (no DTP3).
     let later = time::Date::from_calendar_date(year + 2, time::Month::June, 1).unwrap();
@@ -1125,6 +1144,68 @@ async fn synth_writes_what_it_reports_sqlite() {
 #[tokio::test]
 async fn synth_writes_what_it_reports_postgres() {
     synth_writes_what_it_reports(Backend::Postgres).await;
+}
+
+/// Zero-dose and under-immunized counts on any date — before the cohort's
+/// first birthday, while it turns one (whichever half is counted child by
+/// child), once it is one — equal a count child by child of the children aged
+/// one, for the republic and each region.
+async fn zero_dose_on_any_date_matches_a_count_child_by_child(backend: Backend) {
+    let (t, _) = synthetic(backend, 3000, 5).await;
+    let db = &t.db;
+    let mut dates = vec![time::Date::from_calendar_date(2024, time::Month::December, 20).unwrap()];
+    for m in 1..=12u8 {
+        let month = time::Month::try_from(m).unwrap();
+        dates.push(time::Date::from_calendar_date(2025, month, 1).unwrap());
+        dates.push(time::Date::from_calendar_date(2025, month, 17).unwrap());
+    }
+    dates.push(time::Date::from_calendar_date(2026, time::Month::January, 1).unwrap());
+    for on in dates {
+        let r = coverage::compute(db, "000000000", 2024, coverage::Basis::Cohort, on)
+            .await
+            .unwrap();
+        let cutoff = coverage::latest_birth_aged(on, 12);
+        let oracle: std::collections::HashMap<String, (i64, i64, i64)> =
+            bala_store::sqlx::query_as::<_, (String, i64, i64, i64)>(
+                "SELECT c.ancestor, CAST(COUNT(*) AS BIGINT),
+                    CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM imm_valid_doses v WHERE v.person_id = p.id
+                        AND v.label = 'DTP1' AND v.by_12m = 1) THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM imm_valid_doses v WHERE v.person_id = p.id
+                        AND v.label = 'DTP3' AND v.by_12m = 1) THEN 1 ELSE 0 END) AS BIGINT)
+                 FROM people p JOIN area_closure c ON c.descendant = p.area_code
+                 WHERE p.merged_into IS NULL AND p.birth_date >= '2024-01-01' AND p.birth_date <= $1
+                 GROUP BY c.ancestor",
+            )
+            .bind(iso(cutoff))
+            .fetch_all(db.reader())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(a, n, d1, d3)| (a, (n, d1, d3)))
+            .collect();
+        let mut judged = 0;
+        for a in std::iter::once(&r.area).chain(&r.children) {
+            let (aged, dtp1, dtp3) = oracle.get(&a.area_code).copied().unwrap_or((0, 0, 0));
+            assert_eq!(a.aged_12m, aged, "{on} {}", a.area_code);
+            assert_eq!(
+                (a.zero_dose, a.under_immunized),
+                (Some(aged - dtp1), Some(dtp1 - dtp3)),
+                "{on} {}",
+                a.area_code
+            );
+            judged += aged;
+        }
+        assert!(on.year() == 2024 || judged > 0, "{on}: someone is one");
+    }
+}
+
+#[tokio::test]
+async fn zero_dose_on_any_date_matches_a_count_child_by_child_sqlite() {
+    zero_dose_on_any_date_matches_a_count_child_by_child(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn zero_dose_on_any_date_matches_a_count_child_by_child_postgres() {
+    zero_dose_on_any_date_matches_a_count_child_by_child(Backend::Postgres).await;
 }
 
 /// Due lists skip the children whose `imm_first_due` row says nothing can be

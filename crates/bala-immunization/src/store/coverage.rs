@@ -204,28 +204,10 @@ pub async fn compute(
 ) -> Result<Report, Error> {
     let mut codes = vec![area.to_string()];
     codes.extend(areas::children(db, area).await?.into_iter().map(|a| a.code));
-    // Once every child of the cohort is a year old (the usual case in
-    // reporting), DTP1/DTP3 by 12 months come straight from the counters; only a
-    // cohort still turning one needs the per-child count.
-    let fully_aged = latest_birth_aged(on, 12)
-        >= Date::from_ordinal_date(year, 1).map_or(on, |d| {
-            d.replace_year(year + 1)
-                .map_or(d, |n| n - time::Duration::days(1))
-        });
     let (registered, doses, judged) = match basis {
         Basis::Cohort => {
             let doses = cohort_doses(db, &codes, year).await?;
-            let judged = if fully_aged {
-                doses
-                    .iter()
-                    .map(|(area, c)| {
-                        let by12 = |l: &str| c.get(l).map_or(0, |d| d.by_12m);
-                        (area.clone(), (by12("DTP1"), by12("DTP3")))
-                    })
-                    .collect()
-            } else {
-                judged_at_one(db, &codes, year, on).await?
-            };
+            let judged = judged_at_one(db, &codes, year, on, &doses).await?;
             (cohort_sizes(db, &codes, year, on).await?, doses, judged)
         }
         Basis::Period => (
@@ -294,13 +276,6 @@ pub fn latest_birth_aged(on: Date, months: u16) -> Date {
     d
 }
 
-fn cohort_filter(sql: &mut Sql, year: i32) {
-    sql.push(" WHERE p.merged_into IS NULL AND p.birth_date >= ")
-        .push_arg(format!("{year:04}-01-01"))
-        .push(" AND p.birth_date < ")
-        .push_arg(format!("{:04}-01-01", year + 1));
-}
-
 /// (children of the cohort, of them aged 12 months or more on `on`) per area:
 /// summed per leaf area from the cohort-size counters (migration 3007, at
 /// most 366 rows per area), then up the area tree here (cheaper than joining
@@ -350,18 +325,69 @@ async fn cohort_sizes(
 /// children are judged at the first birthday, so an infant not yet one must
 /// count on neither side: with all children, a cohort still being born gave
 /// more DTP1 doses than children aged one, and a negative zero-dose count.
+///
+/// `counted` holds the cohort's counters, which count every child's doses by
+/// 12 months. Child by child, only the smaller part of the cohort is read:
+/// the children already one (counted), or those not yet one (taken off the
+/// counters). Once the whole cohort is one (the usual case in reporting) that
+/// is nobody; for last year's cohort — the dashboard's default — in December
+/// a few weeks of births; at worst, in midsummer, half the cohort.
 async fn judged_at_one(
     db: &Db,
     codes: &[String],
     year: i32,
     on: Date,
+    counted: &Counts,
+) -> Result<BTreeMap<String, (i64, i64)>, Error> {
+    let (Ok(first), Ok(last)) = (
+        Date::from_calendar_date(year, time::Month::January, 1),
+        Date::from_calendar_date(year, time::Month::December, 31),
+    ) else {
+        return Ok(BTreeMap::new());
+    };
+    let cutoff = latest_birth_aged(on, 12);
+    if cutoff < first {
+        return Ok(BTreeMap::new()); // nobody is one yet
+    }
+    let aged_days = (cutoff.min(last) - first).whole_days() + 1;
+    let young_days = (last - cutoff).whole_days();
+    if young_days > 0 && aged_days <= young_days {
+        return by_12m_of_born(db, codes, first, cutoff).await;
+    }
+    let young = match cutoff.next_day() {
+        Some(from) if young_days > 0 => by_12m_of_born(db, codes, from, last).await?,
+        _ => BTreeMap::new(),
+    };
+    Ok(codes
+        .iter()
+        .map(|code| {
+            let by12 = |l: &str| {
+                counted
+                    .get(code)
+                    .and_then(|c| c.get(l))
+                    .map_or(0, |d| d.by_12m)
+            };
+            let (dtp1, dtp3) = young.get(code).copied().unwrap_or((0, 0));
+            (code.clone(), (by12("DTP1") - dtp1, by12("DTP3") - dtp3))
+        })
+        .collect())
+}
+
+/// (DTP1 by 12 months, DTP3 by 12 months) per area among the children born
+/// from `from` to `to` (inclusive), read child by child.
+async fn by_12m_of_born(
+    db: &Db,
+    codes: &[String],
+    from: Date,
+    to: Date,
 ) -> Result<BTreeMap<String, (i64, i64)>, Error> {
     let mut sql = Sql::new("SELECT c.ancestor AS area, v.label AS label, COUNT(*) AS n FROM people p JOIN imm_valid_doses v ON v.person_id = p.id");
     sql.push(" JOIN area_closure c ON c.descendant = p.area_code AND c.ancestor IN (");
     sql.push_list(codes.iter().map(|c| c.as_str())).push(")");
-    cohort_filter(&mut sql, year);
-    sql.push(" AND p.birth_date <= ")
-        .push_arg(iso(latest_birth_aged(on, 12)))
+    sql.push(" WHERE p.merged_into IS NULL AND p.birth_date >= ")
+        .push_arg(iso(from))
+        .push(" AND p.birth_date <= ")
+        .push_arg(iso(to))
         .push(" AND v.by_12m = 1 AND v.label IN ('DTP1', 'DTP3') GROUP BY c.ancestor, v.label");
     let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in sql.query().fetch_all(db.reader()).await? {
