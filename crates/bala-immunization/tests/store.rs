@@ -1149,7 +1149,7 @@ async fn synth_writes_what_it_reports_postgres() {
 /// Zero-dose and under-immunized counts on any date — before the cohort's
 /// first birthday, while it turns one (whichever half is counted child by
 /// child), once it is one — equal a count child by child of the children aged
-/// one, for the republic and each region.
+/// one, for the republic, each region, and the districts of one region.
 async fn zero_dose_on_any_date_matches_a_count_child_by_child(backend: Backend) {
     let (t, _) = synthetic(backend, 3000, 5).await;
     let db = &t.db;
@@ -1164,6 +1164,18 @@ async fn zero_dose_on_any_date_matches_a_count_child_by_child(backend: Backend) 
         let r = coverage::compute(db, "000000000", 2024, coverage::Basis::Cohort, on)
             .await
             .unwrap();
+        // And one region with its districts (the one with most children).
+        let region = r
+            .children
+            .iter()
+            .max_by_key(|a| a.registered)
+            .unwrap()
+            .area_code
+            .clone();
+        let g = coverage::compute(db, &region, 2024, coverage::Basis::Cohort, on)
+            .await
+            .unwrap();
+        assert!(!g.children.is_empty(), "{region} has districts");
         let cutoff = coverage::latest_birth_aged(on, 12);
         let oracle: std::collections::HashMap<String, (i64, i64, i64)> =
             bala_store::sqlx::query_as::<_, (String, i64, i64, i64)>(
@@ -1184,7 +1196,8 @@ async fn zero_dose_on_any_date_matches_a_count_child_by_child(backend: Backend) 
             .map(|(a, n, d1, d3)| (a, (n, d1, d3)))
             .collect();
         let mut judged = 0;
-        for a in std::iter::once(&r.area).chain(&r.children) {
+        let all = [&r.area, &g.area].into_iter();
+        for a in all.chain(&r.children).chain(&g.children) {
             let (aged, dtp1, dtp3) = oracle.get(&a.area_code).copied().unwrap_or((0, 0, 0));
             assert_eq!(a.aged_12m, aged, "{on} {}", a.area_code);
             assert_eq!(
