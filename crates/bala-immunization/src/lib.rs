@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "facts_by_person_only",
         sql: include_str!("../migrations/3009_facts_by_person_only.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3010,
+        name: "judged_at_one",
+        sql: include_str!("../migrations/3010_judged_at_one.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

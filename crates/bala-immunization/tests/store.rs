@@ -19,6 +19,18 @@ const DISTRICT: &str = "751110000";
 /// (kind, area, year, label, n, by 12 months, by 24 months, timely)
 type CountRow = (String, String, i64, String, i64, i64, i64, i64);
 
+/// The judged-at-one counters as [`CountRow`]s: ('judged', area, 0, birth
+/// date, DTP1 by 12 months, DTP3 by 12 months, 0, 0).
+const JUDGED_COUNTERS: &str =
+    "SELECT 'judged', area_code, CAST(0 AS BIGINT), birth_date, dtp1, dtp3, CAST(0 AS BIGINT), CAST(0 AS BIGINT)
+     FROM imm_judged WHERE dtp1 <> 0 OR dtp3 <> 0";
+
+/// The same recounted from the facts.
+const JUDGED_FROM_FACTS: &str = "SELECT 'judged', area_code, CAST(0 AS BIGINT), birth_date,
+        CAST(SUM(CASE WHEN label = 'DTP1' THEN 1 ELSE 0 END) AS BIGINT),
+        CAST(SUM(CASE WHEN label = 'DTP3' THEN 1 ELSE 0 END) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT)
+     FROM imm_valid_doses WHERE by_12m = 1 AND label IN ('DTP1', 'DTP3') GROUP BY area_code, birth_date";
+
 async fn fresh(backend: Backend) -> TestDb {
     let t = TestDb::new(
         backend,
@@ -519,20 +531,23 @@ async fn journey(backend: Backend) {
 
     // The counters agree with a recount of the facts, before and after a full rebuild.
     let recount = || async {
-        let q = "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts WHERE n <> 0
-                 ORDER BY kind, area_code, year, label";
-        let counters: Vec<CountRow> = bala_store::sqlx::query_as(q)
+        let q = format!(
+            "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts WHERE n <> 0
+             UNION ALL {JUDGED_COUNTERS} ORDER BY 1, 2, 3, 4"
+        );
+        let counters: Vec<CountRow> = bala_store::sqlx::query_as(&q)
             .fetch_all(db.reader())
             .await
             .unwrap();
-        let facts: Vec<CountRow> = bala_store::sqlx::query_as(
+        let facts: Vec<CountRow> = bala_store::sqlx::query_as(&format!(
             "SELECT 'cohort', area_code, birth_year, label, COUNT(*), CAST(SUM(by_12m) AS BIGINT), CAST(SUM(by_24m) AS BIGINT), CAST(SUM(timely) AS BIGINT)
              FROM imm_valid_doses GROUP BY area_code, birth_year, label
              UNION ALL
              SELECT 'period', area_code, given_year, label, COUNT(*), CAST(SUM(by_12m) AS BIGINT), CAST(SUM(by_24m) AS BIGINT), CAST(SUM(timely) AS BIGINT)
              FROM imm_valid_doses GROUP BY area_code, given_year, label
+             UNION ALL {JUDGED_FROM_FACTS}
              ORDER BY 1, 2, 3, 4",
-        )
+        ))
         .fetch_all(db.reader())
         .await
         .unwrap();
@@ -595,15 +610,22 @@ async fn journey(backend: Backend) {
     assert_eq!(first_due_rows(db).await, first_due);
 
     // The child moves to another district: after the refresh the counts move with it.
-    bala_store::sqlx::query("UPDATE people SET area_code = '751210000' WHERE id = $1")
-        .bind(older)
-        .execute(db.reader())
-        .await
-        .unwrap();
-    doses::refresh_person(db, older).await.unwrap();
+    correct_person(db, older, "area_code", "751210000").await;
     let (counters, facts) = recount().await;
     assert_eq!(counters, facts);
     assert!(counters.iter().any(|c| c.1 == "751210000"));
+    // Its birth date is corrected: the counters follow (the judged-at-one
+    // ones are keyed by the day of birth).
+    let born: String =
+        bala_store::sqlx::query_scalar("SELECT birth_date FROM people WHERE id = $1")
+            .bind(older)
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+    let corrected = iso(bala_core::parse_date(&born).unwrap() - Duration::days(3));
+    correct_person(db, older, "birth_date", &corrected).await;
+    let (counters, facts) = recount().await;
+    assert_eq!(counters, facts);
 
     // The audit trail holds the card read and the list reads.
     let n: i64 = bala_store::sqlx::query_scalar(
@@ -774,6 +796,25 @@ async fn zero_dose_judged_at_one(backend: Backend) {
         (r.aged_12m, r.zero_dose, r.under_immunized),
         (0, Some(0), Some(0))
     );
+    // The December child's birth date was wrong: born in March, it is one by
+    // September, with DTP1 and no DTP3.
+    let september = time::Date::from_calendar_date(year + 1, time::Month::September, 1).unwrap();
+    correct_person(db, december, "birth_date", &iso(d(time::Month::March, 1))).await;
+    let r = coverage::compute(db, DISTRICT, year, coverage::Basis::Cohort, september)
+        .await
+        .unwrap()
+        .area;
+    assert_eq!(
+        (r.aged_12m, r.zero_dose, r.under_immunized),
+        (2, Some(1), Some(1))
+    );
+    correct_person(
+        db,
+        december,
+        "birth_date",
+        &iso(d(time::Month::December, 1)),
+    )
+    .await;
     // Once both are one, the December child is under-immunized (no DTP3).
     let later = time::Date::from_calendar_date(year + 2, time::Month::June, 1).unwrap();
     let r = coverage::report(db, DISTRICT, year, coverage::Basis::Cohort, later)
@@ -1097,6 +1138,18 @@ async fn synthetic(
     (t, r)
 }
 
+/// Changes one column of a person behind the registry's back (as a
+/// correction by raw SQL would), then re-derives the child's facts.
+async fn correct_person(db: &bala_store::Db, id: i64, column: &str, value: &str) {
+    bala_store::sqlx::query(&format!("UPDATE people SET {column} = $1 WHERE id = $2"))
+        .bind(value)
+        .bind(id)
+        .execute(db.reader())
+        .await
+        .unwrap();
+    doses::refresh_person(db, id).await.unwrap();
+}
+
 /// The one number `sql` selects.
 async fn count(db: &bala_store::Db, sql: &str) -> i64 {
     bala_store::sqlx::query_scalar::<_, i64>(sql)
@@ -1323,16 +1376,16 @@ async fn due_lists_skip_only_children_nothing_is_due_for_postgres() {
 /// Every valid-dose fact and counter, in a fixed order.
 async fn facts_and_counters(db: &bala_store::Db) -> (Vec<CountRow>, Vec<CountRow>) {
     let facts = bala_store::sqlx::query_as(
-        "SELECT label, area_code, person_id, given_on, birth_year, by_12m, by_24m, timely
+        "SELECT label, area_code, person_id, given_on || '/' || birth_date, birth_year, by_12m, by_24m, timely
          FROM imm_valid_doses ORDER BY person_id, label",
     )
     .fetch_all(db.reader())
     .await
     .unwrap();
-    let counters = bala_store::sqlx::query_as(
+    let counters = bala_store::sqlx::query_as(&format!(
         "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts
-         WHERE n <> 0 ORDER BY kind, area_code, year, label",
-    )
+         WHERE n <> 0 UNION ALL {JUDGED_COUNTERS} ORDER BY 1, 2, 3, 4"
+    ))
     .fetch_all(db.reader())
     .await
     .unwrap();

@@ -207,7 +207,7 @@ pub async fn compute(
     let (registered, doses, judged) = match basis {
         Basis::Cohort => {
             let doses = cohort_doses(db, &codes, year).await?;
-            let judged = judged_at_one(db, &codes, year, on, &doses).await?;
+            let judged = judged_at_one(db, &codes, year, on).await?;
             (cohort_sizes(db, &codes, year, on).await?, doses, judged)
         }
         Basis::Period => (
@@ -335,81 +335,32 @@ async fn roll_up(
 /// children are judged at the first birthday, so an infant not yet one must
 /// count on neither side: with all children, a cohort still being born gave
 /// more DTP1 doses than children aged one, and a negative zero-dose count.
-///
-/// `counted` holds the cohort's counters, which count every child's doses by
-/// 12 months. Child by child, only the smaller part of the cohort is read:
-/// the children already one (counted), or those not yet one (taken off the
-/// counters). Once the whole cohort is one (the usual case in reporting) that
-/// is nobody; for last year's cohort — the dashboard's default — in December
-/// a few weeks of births; at worst, in midsummer, half the cohort.
+/// Summed per leaf area from the judged-at-one counters (migration 3010, at
+/// most 366 rows per area), then up the area tree.
 async fn judged_at_one(
     db: &Db,
     codes: &[String],
     year: i32,
     on: Date,
-    counted: &Counts,
 ) -> Result<BTreeMap<String, (i64, i64)>, Error> {
-    let (Ok(first), Ok(last)) = (
-        Date::from_calendar_date(year, time::Month::January, 1),
-        Date::from_calendar_date(year, time::Month::December, 31),
-    ) else {
-        return Ok(BTreeMap::new());
-    };
-    let cutoff = latest_birth_aged(on, 12);
-    if cutoff < first {
-        return Ok(BTreeMap::new()); // nobody is one yet
-    }
-    let aged_days = (cutoff.min(last) - first).whole_days() + 1;
-    let young_days = (last - cutoff).whole_days();
-    if young_days > 0 && aged_days <= young_days {
-        return by_12m_of_born(db, codes, first, cutoff).await;
-    }
-    let young = match cutoff.next_day() {
-        Some(from) if young_days > 0 => by_12m_of_born(db, codes, from, last).await?,
-        _ => BTreeMap::new(),
-    };
-    Ok(codes
-        .iter()
-        .map(|code| {
-            let by12 = |l: &str| {
-                counted
-                    .get(code)
-                    .and_then(|c| c.get(l))
-                    .map_or(0, |d| d.by_12m)
-            };
-            let (dtp1, dtp3) = young.get(code).copied().unwrap_or((0, 0));
-            (code.clone(), (by12("DTP1") - dtp1, by12("DTP3") - dtp3))
-        })
-        .collect())
-}
-
-/// (DTP1 by 12 months, DTP3 by 12 months) per area among the children born
-/// from `from` to `to` (inclusive), read child by child. Counted per leaf
-/// area, then rolled up: joining the tree first looked each child's facts up
-/// once per ancestor (twice the work for a republic and its regions).
-async fn by_12m_of_born(
-    db: &Db,
-    codes: &[String],
-    from: Date,
-    to: Date,
-) -> Result<BTreeMap<String, (i64, i64)>, Error> {
-    let mut sql = Sql::new("SELECT p.area_code AS area, v.label AS label, COUNT(*) AS n FROM people p JOIN imm_valid_doses v ON v.person_id = p.id");
-    // Only the children under the area asked for (`codes` is it, then its sub-areas).
-    sql.push(" WHERE p.area_code IN (SELECT descendant FROM area_closure WHERE ancestor = ")
-        .push_arg(codes.first().map_or("", |c| c.as_str()))
-        .push(") AND p.merged_into IS NULL AND p.birth_date >= ")
-        .push_arg(iso(from))
-        .push(" AND p.birth_date <= ")
-        .push_arg(iso(to))
-        .push(" AND v.by_12m = 1 AND v.label IN ('DTP1', 'DTP3') GROUP BY p.area_code, v.label");
+    let mut sql = Sql::new(
+        "SELECT area_code AS area, CAST(SUM(dtp1) AS BIGINT) AS dtp1, CAST(SUM(dtp3) AS BIGINT) AS dtp3 FROM imm_judged WHERE birth_date >= ",
+    );
+    sql.push_arg(format!("{year:04}-01-01"))
+        .push(" AND birth_date < ")
+        .push_arg(format!("{:04}-01-01", year + 1))
+        .push(" AND birth_date <= ")
+        .push_arg(iso(latest_birth_aged(on, 12)))
+        .push(" GROUP BY area_code");
     let mut leaves: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in sql.query().fetch_all(db.reader()).await? {
-        let n: i64 = r.try_get("n")?;
-        let e = leaves.entry(r.try_get("area")?).or_default();
-        match r.try_get::<String, _>("label")?.as_str() {
-            "DTP1" => e.0 = n,
-            _ => e.1 = n,
-        }
+        leaves.insert(
+            r.try_get::<String, _>("area")?,
+            (
+                r.try_get::<Option<i64>, _>("dtp1")?.unwrap_or(0),
+                r.try_get::<Option<i64>, _>("dtp3")?.unwrap_or(0),
+            ),
+        );
     }
     roll_up(db, codes, &leaves).await
 }

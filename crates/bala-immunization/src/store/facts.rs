@@ -205,6 +205,9 @@ struct Fact {
     dose: ValidDose,
     area_code: String,
     birth_year: i64,
+    /// The child's birth date (for the counters of children judged at one;
+    /// `None` only for a fact stored without one).
+    birth: Option<Date>,
 }
 
 /// A child of the register as the derivation needs them: birth date, area
@@ -282,8 +285,14 @@ fn derive_child(
     (valid, Some(row))
 }
 
-/// Counter changes: (kind, area, year, label) → (n, by 12m, by 24m, timely).
-type Deltas = HashMap<(&'static str, String, i64, String), [i64; 4]>;
+/// Counter changes: `counts` for `imm_counts`, (kind, area, year, label) →
+/// (n, by 12m, by 24m, timely); `judged` for `imm_judged`, (area, birth date)
+/// → (DTP1 by 12m, DTP3 by 12m).
+#[derive(Default)]
+struct Deltas {
+    counts: HashMap<(&'static str, String, i64, String), [i64; 4]>,
+    judged: HashMap<(String, Date), [i64; 2]>,
+}
 
 fn add(d: &mut Deltas, f: &Fact, sign: i64) {
     let v = [
@@ -297,48 +306,124 @@ fn add(d: &mut Deltas, f: &Fact, sign: i64) {
         ("period", f.dose.given_on.year() as i64),
     ] {
         let e = d
+            .counts
             .entry((kind, f.area_code.clone(), year, f.dose.label.clone()))
             .or_insert([0; 4]);
         for i in 0..4 {
             e[i] += v[i];
         }
     }
+    let slot = match f.dose.label.as_str() {
+        "DTP1" => 0,
+        "DTP3" => 1,
+        _ => return,
+    };
+    if let (true, Some(birth)) = (f.dose.by_12m, f.birth) {
+        d.judged
+            .entry((f.area_code.clone(), birth))
+            .or_insert([0; 2])[slot] += sign;
+    }
 }
 
-/// Moves one counter by a delta, creating it at zero first.
+/// Moves counters by deltas, creating them at zero first: this head, then
+/// rows of values, then [`COUNT_UPSERT`].
 const COUNT_DELTA: &str =
-    "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (kind, year, area_code, label) DO UPDATE SET n = imm_counts.n + excluded.n,
+    "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely) VALUES ";
+const COUNT_UPSERT: &str =
+    " ON CONFLICT (kind, year, area_code, label) DO UPDATE SET n = imm_counts.n + excluded.n,
         by_12m = imm_counts.by_12m + excluded.by_12m, by_24m = imm_counts.by_24m + excluded.by_24m,
         timely = imm_counts.timely + excluded.timely";
 
-/// Rebuilds every counter from the facts.
-const COUNT_REBUILD: [&str; 2] = [
+/// The same for the judged-at-one counters of (area, birth date).
+const JUDGED_DELTA: &str = "INSERT INTO imm_judged (area_code, birth_date, dtp1, dtp3) VALUES ";
+const JUDGED_UPSERT: &str =
+    " ON CONFLICT (birth_date, area_code) DO UPDATE SET dtp1 = imm_judged.dtp1 + excluded.dtp1,
+        dtp3 = imm_judged.dtp3 + excluded.dtp3";
+
+/// Rebuilds every counter from the facts (after the counter tables are emptied).
+const COUNT_REBUILD: [&str; 3] = [
     "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
      SELECT 'cohort', area_code, birth_year, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
      FROM imm_valid_doses GROUP BY area_code, birth_year, label",
     "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
      SELECT 'period', area_code, given_year, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
      FROM imm_valid_doses GROUP BY area_code, given_year, label",
+    "INSERT INTO imm_judged (area_code, birth_date, dtp1, dtp3)
+     SELECT area_code, birth_date, SUM(CASE WHEN label = 'DTP1' THEN 1 ELSE 0 END),
+        SUM(CASE WHEN label = 'DTP3' THEN 1 ELSE 0 END)
+     FROM imm_valid_doses WHERE by_12m = 1 AND label IN ('DTP1', 'DTP3')
+     GROUP BY area_code, birth_date",
 ];
 
+/// The counter tables, emptied before [`COUNT_REBUILD`].
+const COUNTERS: [&str; 2] = ["imm_counts", "imm_judged"];
+
+impl Deltas {
+    /// The statements that move the counters, a few hundred counters each
+    /// (an import moves tens of thousands), in key order so that two writers
+    /// take the counter rows' locks in the same order; zero changes are left out.
+    fn into_statements(self) -> Vec<Sql> {
+        let mut counts: Vec<_> = self
+            .counts
+            .into_iter()
+            .filter(|(_, v)| *v != [0; 4])
+            .collect();
+        counts.sort_unstable();
+        let counts = counts.into_iter().map(|((kind, area, year, label), v)| {
+            let mut row = vec![
+                Value::from(kind),
+                Value::from(area),
+                Value::from(year),
+                Value::from(label),
+            ];
+            row.extend(v.map(Value::from));
+            row
+        });
+        let mut judged: Vec<_> = self
+            .judged
+            .into_iter()
+            .filter(|(_, v)| *v != [0; 2])
+            .collect();
+        judged.sort_unstable();
+        let judged = judged.into_iter().map(|((area, birth), v)| {
+            vec![
+                Value::from(area),
+                Value::from(iso(birth)),
+                Value::from(v[0]),
+                Value::from(v[1]),
+            ]
+        });
+        let mut out = multi_row(COUNT_DELTA, COUNT_UPSERT, &counts.collect::<Vec<_>>());
+        out.extend(multi_row(
+            JUDGED_DELTA,
+            JUDGED_UPSERT,
+            &judged.collect::<Vec<_>>(),
+        ));
+        out
+    }
+}
+
+/// `head` (`INSERT INTO … VALUES `) over `rows`, a few hundred per statement,
+/// each statement ending in `tail` (`ON CONFLICT …`, or nothing).
+fn multi_row(head: &str, tail: &str, rows: &[Vec<Value>]) -> Vec<Sql> {
+    rows.chunks(200)
+        .map(|chunk| {
+            let mut sql = Sql::new(head);
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(").push_list(row.iter().cloned()).push(")");
+            }
+            sql.push(tail);
+            sql
+        })
+        .collect()
+}
+
 async fn apply(conn: &mut AnyConnection, deltas: Deltas) -> Result<(), sqlx::Error> {
-    for ((kind, area, year, label), v) in deltas {
-        if v == [0; 4] {
-            continue;
-        }
-        sqlx::query(COUNT_DELTA)
-            .bind(kind)
-            .bind(area)
-            .bind(year)
-            .bind(label)
-            .bind(v[0])
-            .bind(v[1])
-            .bind(v[2])
-            .bind(v[3])
-            .execute(&mut *conn)
-            .await?;
+    for sql in deltas.into_statements() {
+        sql.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -363,12 +448,13 @@ async fn stored_facts(conn: &mut AnyConnection, person_id: i64) -> Result<Vec<Fa
             },
             area_code: r.try_get("area_code")?,
             birth_year: r.try_get("birth_year")?,
+            birth: date_of(r.try_get("birth_date")?),
         });
     }
     Ok(out)
 }
 
-const FACT_COLUMNS: &str = "INSERT INTO imm_valid_doses (person_id, label, area_code, birth_year, given_on, given_year, by_12m, by_24m, timely) VALUES ";
+const FACT_COLUMNS: &str = "INSERT INTO imm_valid_doses (person_id, label, area_code, birth_year, given_on, given_year, by_12m, by_24m, timely, birth_date) VALUES ";
 
 const FIRST_DUE_INSERT: &str = "INSERT INTO imm_first_due (area_code, person_id, birth_date, sex, calendar_id, last_dose_on, first_due) VALUES ";
 
@@ -384,14 +470,7 @@ async fn insert_values(
     head: &str,
     rows: &[Vec<Value>],
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(300) {
-        let mut sql = Sql::new(head);
-        for (i, row) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(").push_list(row.iter().cloned()).push(")");
-        }
+    for sql in multi_row(head, "", rows) {
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
@@ -409,7 +488,7 @@ pub async fn refresh_child(
         .bind(person_id)
         .execute(&mut *conn)
         .await?;
-    let mut deltas = Deltas::new();
+    let mut deltas = Deltas::default();
     for f in &old {
         add(&mut deltas, f, -1);
     }
@@ -448,6 +527,7 @@ pub async fn refresh_child(
                             dose,
                             area_code: area_code.clone(),
                             birth_year: child.birth.year() as i64,
+                            birth: Some(child.birth),
                         },
                     )
                 })
@@ -497,6 +577,7 @@ fn derive(
                     dose,
                     area_code: child.area_code.clone(),
                     birth_year: child.birth.year() as i64,
+                    birth: Some(child.birth),
                 },
             ));
         }
@@ -554,9 +635,11 @@ pub async fn refresh_all(
     sqlx::query("DELETE FROM imm_valid_doses")
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM imm_counts")
-        .execute(&mut *conn)
-        .await?;
+    for table in COUNTERS {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query("DELETE FROM imm_first_due")
         .execute(&mut *conn)
         .await?;
@@ -622,7 +705,7 @@ pub async fn refresh_all(
 // ---- Bulk sessions (ADR 0013): the same derivation over a `Bulk` transaction,
 // for imports, the synthetic generator and `bala immunization refresh`.
 
-const FACT_COLS: [&str; 9] = [
+const FACT_COLS: [&str; 10] = [
     "person_id",
     "label",
     "area_code",
@@ -632,6 +715,7 @@ const FACT_COLS: [&str; 9] = [
     "by_12m",
     "by_24m",
     "timely",
+    "birth_date",
 ];
 
 fn fact_row(person: i64, f: &Fact) -> Vec<Value> {
@@ -645,6 +729,7 @@ fn fact_row(person: i64, f: &Fact) -> Vec<Value> {
         Value::from(f.dose.by_12m as i64),
         Value::from(f.dose.by_24m as i64),
         Value::from(f.dose.timely as i64),
+        Value::from(f.birth.map(iso).unwrap_or_default()),
     ]
 }
 
@@ -696,11 +781,12 @@ const DOSE_SELECT: &str =
     "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses WHERE status = 'recorded' AND person_id";
 
 /// The tables a bulk load of doses changes, for [`bala_store::Db::vacuum`].
-pub const BULK_TABLES: [&str; 5] = [
+pub const BULK_TABLES: [&str; 6] = [
     "people",
     "imm_doses",
     "imm_valid_doses",
     "imm_counts",
+    "imm_judged",
     "imm_first_due",
 ];
 
@@ -729,7 +815,7 @@ impl<'c> BulkRefresh<'c> {
         BulkRefresh {
             calendar: in_force(calendars, on),
             on,
-            deltas: Deltas::new(),
+            deltas: Deltas::default(),
             children: 0,
         }
     }
@@ -779,7 +865,7 @@ impl<'c> BulkRefresh<'c> {
             Vec::new()
         } else {
             bulk.fetch(&ids_in(
-                "SELECT label, area_code, birth_year, given_on, by_12m, by_24m, timely FROM imm_valid_doses WHERE person_id",
+                "SELECT label, area_code, birth_year, given_on, by_12m, by_24m, timely, birth_date FROM imm_valid_doses WHERE person_id",
                 prior,
                 "",
             ))
@@ -799,6 +885,7 @@ impl<'c> BulkRefresh<'c> {
                 },
                 area_code: text(&r[1]),
                 birth_year: r[2].int().unwrap_or_default(),
+                birth: r[7].text().and_then(|d| parse_date(d).ok()),
             };
             add(&mut self.deltas, &fact, -1);
         }
@@ -838,22 +925,7 @@ impl<'c> BulkRefresh<'c> {
     /// Moves the counters by what the slices changed; returns how many of the
     /// children have doses.
     pub async fn finish(self, bulk: &mut Bulk) -> Result<usize, StoreError> {
-        for ((kind, area, year, label), v) in self.deltas {
-            if v == [0; 4] {
-                continue;
-            }
-            let mut sql = Sql::new(COUNT_DELTA);
-            for a in [
-                Value::from(kind),
-                Value::from(area),
-                Value::from(year),
-                Value::from(label),
-            ] {
-                sql.arg(a);
-            }
-            for n in v {
-                sql.arg(n);
-            }
+        for sql in self.deltas.into_statements() {
             bulk.execute(&sql).await?;
         }
         Ok(self.children)
@@ -871,7 +943,10 @@ pub async fn rebuild_bulk(
     const SLICE: i64 = 20_000;
     bulk.execute(&Sql::new("DELETE FROM imm_valid_doses"))
         .await?;
-    bulk.execute(&Sql::new("DELETE FROM imm_counts")).await?;
+    for table in COUNTERS {
+        bulk.execute(&Sql::new(&format!("DELETE FROM {table}")))
+            .await?;
+    }
     bulk.execute(&Sql::new("DELETE FROM imm_first_due")).await?;
     let max = bulk
         .fetch(&Sql::new("SELECT MAX(person_id) FROM imm_doses"))
