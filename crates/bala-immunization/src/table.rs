@@ -30,6 +30,12 @@ impl Table {
             .unwrap_or("")
     }
 
+    /// The cell of `row` under `column`, trimmed and owned (what importers
+    /// check and store).
+    pub fn cell(&self, row: &[String], column: &str) -> String {
+        self.get(row, column).trim().to_string()
+    }
+
     pub fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
     }

@@ -363,29 +363,19 @@ impl Deltas {
     /// (an import moves tens of thousands), in key order so that two writers
     /// take the counter rows' locks in the same order; zero changes are left out.
     fn into_statements(self) -> Vec<Sql> {
-        let mut counts: Vec<_> = self
-            .counts
+        let counts = changed(self.counts)
             .into_iter()
-            .filter(|(_, v)| *v != [0; 4])
-            .collect();
-        counts.sort_unstable();
-        let counts = counts.into_iter().map(|((kind, area, year, label), v)| {
-            let mut row = vec![
-                Value::from(kind),
-                Value::from(area),
-                Value::from(year),
-                Value::from(label),
-            ];
-            row.extend(v.map(Value::from));
-            row
-        });
-        let mut judged: Vec<_> = self
-            .judged
-            .into_iter()
-            .filter(|(_, v)| *v != [0; 2])
-            .collect();
-        judged.sort_unstable();
-        let judged = judged.into_iter().map(|((area, birth), v)| {
+            .map(|((kind, area, year, label), v)| {
+                let mut row = vec![
+                    Value::from(kind),
+                    Value::from(area),
+                    Value::from(year),
+                    Value::from(label),
+                ];
+                row.extend(v.map(Value::from));
+                row
+            });
+        let judged = changed(self.judged).into_iter().map(|((area, birth), v)| {
             vec![
                 Value::from(area),
                 Value::from(iso(birth)),
@@ -401,6 +391,13 @@ impl Deltas {
         ));
         out
     }
+}
+
+/// The counters of `deltas` that change, in key order.
+fn changed<K: Ord, const N: usize>(deltas: HashMap<K, [i64; N]>) -> Vec<(K, [i64; N])> {
+    let mut out: Vec<_> = deltas.into_iter().filter(|(_, v)| *v != [0; N]).collect();
+    out.sort_unstable();
+    out
 }
 
 /// `head` (`INSERT INTO … VALUES `) over `rows`, a few hundred per statement,

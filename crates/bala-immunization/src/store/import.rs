@@ -253,9 +253,15 @@ struct Accepted<'c> {
 /// The children of a file by IIN and by person id.
 type Children<'m> = (&'m HashMap<String, Child>, &'m HashMap<String, Child>);
 
-/// What the checks make of one row: accepted, or rejected for these
-/// (field, reason).
-type Checked<'c> = Result<Accepted<'c>, Vec<(String, String)>>;
+/// Why a row was rejected: its child (one field, one reason), or the dose's
+/// own checks.
+enum Rejected {
+    Child(&'static str, String),
+    Dose(ValidationErrors),
+}
+
+/// What the checks make of one row.
+type Checked<'c> = Result<Accepted<'c>, Rejected>;
 
 /// Checks one row of a dose file (line `line`): the child (by IIN or person
 /// id, among `children`, in the caller's areas), then the dose against the
@@ -268,8 +274,8 @@ fn check_row<'c>(
     cal: &crate::calendar::Calendar,
     source: &str,
 ) -> Checked<'c> {
-    let get = |c: &str| file.get(row, c).trim().to_string();
-    let reject = |field: &str, why: String| Err(vec![(field.to_string(), why)]);
+    let get = |c: &str| file.cell(row, c);
+    let reject = |field, why| Err(Rejected::Child(field, why));
     let (iin, pid) = (get("iin"), get("person_id"));
     let child = if !iin.is_empty() {
         match by_iin.get(&iin) {
@@ -310,11 +316,7 @@ fn check_row<'c>(
             .collect(),
         ..Default::default()
     };
-    let dose = doses::check(cal, birth, &input).map_err(|e| {
-        e.0.into_iter()
-            .map(|f| (f.field, f.detail))
-            .collect::<Vec<_>>()
-    })?;
+    let dose = doses::check(cal, birth, &input).map_err(Rejected::Dose)?;
     let ext = match get("external_id") {
         s if s.is_empty() => format!(
             "{source}:{}:{}:{}",
@@ -397,7 +399,6 @@ pub async fn doses(
         ..Default::default()
     };
     let total = file.rows.len();
-    let cell = |row: &Vec<String>, c: &str| file.get(row, c).trim().to_string();
     let clock = std::time::Instant::now();
     let phases = std::sync::Mutex::new(Vec::new());
     let lap = |what: &str| {
@@ -419,14 +420,14 @@ pub async fn doses(
     let iins: HashSet<String> = file
         .rows
         .iter()
-        .map(|r| cell(r, "iin"))
+        .map(|r| file.cell(r, "iin"))
         .filter(|s| !s.is_empty())
         .collect();
     let ids: HashSet<i64> = file
         .rows
         .iter()
-        .filter(|r| cell(r, "iin").is_empty())
-        .filter_map(|r| cell(r, "person_id").parse().ok())
+        .filter(|r| file.cell(r, "iin").is_empty())
+        .filter_map(|r| file.cell(r, "person_id").parse().ok())
         .collect();
     let within = areas_within(&mut bulk, ctx.scope).await?;
     let by_iin = children_by(
@@ -450,11 +451,8 @@ pub async fn doses(
     for (line, checked) in check_all(&file.rows, &check, progress) {
         match checked {
             Ok(a) => accepted.push(a),
-            Err(why) => {
-                for (field, message) in why {
-                    report.push(line, "rejected", &field, message);
-                }
-            }
+            Err(Rejected::Child(field, why)) => report.push(line, "rejected", field, why),
+            Err(Rejected::Dose(e)) => report.reject_all(line, &e),
         }
     }
     progress(total, total);
@@ -682,7 +680,7 @@ pub async fn people(
     for (i, row) in file.rows.iter().enumerate() {
         let line = i + 2;
         progress(i + 1, file.rows.len());
-        let get = |c: &str| file.get(row, c).trim().to_string();
+        let get = |c: &str| file.cell(row, c);
         let opt = |c: &str| Some(get(c)).filter(|s| !s.is_empty());
         let input = PersonInput {
             iin: opt("iin"),
