@@ -72,10 +72,15 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "judged_at_one",
         sql: include_str!("../migrations/3010_judged_at_one.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3011,
+        name: "facts_per_child",
+        sql: include_str!("../migrations/3011_facts_per_child.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.
-/// `imm_valid_doses` is derived, not re-pointed: the survivor's facts are
+/// `imm_facts` is derived, not re-pointed: the survivor's facts are
 /// re-derived after a merge ([`store::doses::refresh_person`]).
 pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[
     bala_registry::people::PersonRef {

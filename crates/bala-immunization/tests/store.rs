@@ -4,7 +4,7 @@
 
 use bala_core::{date::iso, AreaCode};
 use bala_immunization::store::{
-    calendars, campaigns, card, coverage, doses, duelist, import, summary,
+    calendars, campaigns, card, coverage, doses, duelist, facts, import, summary,
 };
 use bala_registry::people::{self, CreateOutcome, Ctx};
 use bala_registry::person::PersonInput;
@@ -25,11 +25,71 @@ const JUDGED_COUNTERS: &str =
     "SELECT 'judged', area_code, CAST(0 AS BIGINT), birth_date, dtp1, dtp3, CAST(0 AS BIGINT), CAST(0 AS BIGINT)
      FROM imm_judged WHERE dtp1 <> 0 OR dtp3 <> 0";
 
-/// The same recounted from the facts.
-const JUDGED_FROM_FACTS: &str = "SELECT 'judged', area_code, CAST(0 AS BIGINT), birth_date,
-        CAST(SUM(CASE WHEN label = 'DTP1' THEN 1 ELSE 0 END) AS BIGINT),
-        CAST(SUM(CASE WHEN label = 'DTP3' THEN 1 ELSE 0 END) AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT)
-     FROM imm_valid_doses WHERE by_12m = 1 AND label IN ('DTP1', 'DTP3') GROUP BY area_code, birth_date";
+/// Every counter, sorted here (not by the database's collation): the
+/// per-year counts, then the judged-at-one ones.
+async fn counters(db: &bala_store::Db) -> Vec<CountRow> {
+    let mut rows: Vec<CountRow> = bala_store::sqlx::query_as(&format!(
+        "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts WHERE n <> 0
+         UNION ALL {JUDGED_COUNTERS}"
+    ))
+    .fetch_all(db.reader())
+    .await
+    .unwrap();
+    rows.sort();
+    rows
+}
+
+/// One stored valid dose: (person, area, birth year, birth date, dose).
+type StoredFact = (i64, String, i64, String, facts::ValidDose);
+
+/// Every child's stored facts, unpacked, by person and label.
+async fn stored_facts(db: &bala_store::Db) -> Vec<StoredFact> {
+    let rows: Vec<(i64, String, i64, String, String)> = bala_store::sqlx::query_as(
+        "SELECT person_id, area_code, birth_year, birth_date, valid FROM imm_facts",
+    )
+    .fetch_all(db.reader())
+    .await
+    .unwrap();
+    let mut out: Vec<StoredFact> = rows
+        .into_iter()
+        .flat_map(|(p, area, year, birth, valid)| {
+            facts::unpack(&valid)
+                .into_iter()
+                .map(move |d| (p, area.clone(), year, birth.clone(), d))
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.4.label).cmp(&(b.0, &b.4.label)));
+    out
+}
+
+/// The counters recounted from the stored facts, as sorted [`CountRow`]s.
+async fn counters_from_facts(db: &bala_store::Db) -> Vec<CountRow> {
+    let mut counts: std::collections::BTreeMap<(String, String, i64, String), [i64; 4]> =
+        Default::default();
+    for (_, area, birth_year, birth, d) in stored_facts(db).await {
+        let v = [1, d.by_12m as i64, d.by_24m as i64, d.timely as i64];
+        let given_year = d.given_on.year() as i64;
+        for (kind, year, label) in [
+            ("cohort", birth_year, d.label.clone()),
+            ("period", given_year, d.label.clone()),
+        ] {
+            let e = counts
+                .entry((kind.into(), area.clone(), year, label))
+                .or_default();
+            for i in 0..4 {
+                e[i] += v[i];
+            }
+        }
+        if d.by_12m && (d.label == "DTP1" || d.label == "DTP3") {
+            let e = counts.entry(("judged".into(), area, 0, birth)).or_default();
+            e[if d.label == "DTP1" { 0 } else { 1 }] += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((kind, area, year, label), v)| (kind, area, year, label, v[0], v[1], v[2], v[3]))
+        .collect()
+}
 
 async fn fresh(backend: Backend) -> TestDb {
     let t = TestDb::new(
@@ -530,29 +590,7 @@ async fn journey(backend: Backend) {
         .any(|c| c.area_code == DISTRICT && c.official == Some(10)));
 
     // The counters agree with a recount of the facts, before and after a full rebuild.
-    let recount = || async {
-        let q = format!(
-            "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts WHERE n <> 0
-             UNION ALL {JUDGED_COUNTERS} ORDER BY 1, 2, 3, 4"
-        );
-        let counters: Vec<CountRow> = bala_store::sqlx::query_as(&q)
-            .fetch_all(db.reader())
-            .await
-            .unwrap();
-        let facts: Vec<CountRow> = bala_store::sqlx::query_as(&format!(
-            "SELECT 'cohort', area_code, birth_year, label, COUNT(*), CAST(SUM(by_12m) AS BIGINT), CAST(SUM(by_24m) AS BIGINT), CAST(SUM(timely) AS BIGINT)
-             FROM imm_valid_doses GROUP BY area_code, birth_year, label
-             UNION ALL
-             SELECT 'period', area_code, given_year, label, COUNT(*), CAST(SUM(by_12m) AS BIGINT), CAST(SUM(by_24m) AS BIGINT), CAST(SUM(timely) AS BIGINT)
-             FROM imm_valid_doses GROUP BY area_code, given_year, label
-             UNION ALL {JUDGED_FROM_FACTS}
-             ORDER BY 1, 2, 3, 4",
-        ))
-        .fetch_all(db.reader())
-        .await
-        .unwrap();
-        (counters, facts)
-    };
+    let recount = || async { (counters(db).await, counters_from_facts(db).await) };
     let (counters, facts) = recount().await;
     assert!(!counters.is_empty());
     assert_eq!(counters, facts);
@@ -1230,24 +1268,32 @@ async fn zero_dose_on_any_date_matches_a_count_child_by_child(backend: Backend) 
             .unwrap();
         assert!(!g.children.is_empty(), "{region} has districts");
         let cutoff = coverage::latest_birth_aged(on, 12);
-        let oracle: std::collections::HashMap<String, (i64, i64, i64)> =
-            bala_store::sqlx::query_as::<_, (String, i64, i64, i64)>(
-                "SELECT c.ancestor, CAST(COUNT(*) AS BIGINT),
-                    CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM imm_valid_doses v WHERE v.person_id = p.id
-                        AND v.label = 'DTP1' AND v.by_12m = 1) THEN 1 ELSE 0 END) AS BIGINT),
-                    CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM imm_valid_doses v WHERE v.person_id = p.id
-                        AND v.label = 'DTP3' AND v.by_12m = 1) THEN 1 ELSE 0 END) AS BIGINT)
-                 FROM people p JOIN area_closure c ON c.descendant = p.area_code
-                 WHERE p.merged_into IS NULL AND p.birth_date >= '2024-01-01' AND p.birth_date <= $1
-                 GROUP BY c.ancestor",
-            )
-            .bind(iso(cutoff))
-            .fetch_all(db.reader())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(a, n, d1, d3)| (a, (n, d1, d3)))
-            .collect();
+        // Each child already one, under each of its areas, with its valid
+        // DTP1 and DTP3 by 12 months read from its stored facts.
+        let mut dtp: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+        for (p, _, _, _, d) in stored_facts(db).await {
+            let e = dtp.entry(p).or_default();
+            if d.by_12m && d.label == "DTP1" {
+                e.0 = 1;
+            }
+            if d.by_12m && d.label == "DTP3" {
+                e.1 = 1;
+            }
+        }
+        let children: Vec<(String, i64)> = bala_store::sqlx::query_as(
+            "SELECT c.ancestor, p.id FROM people p JOIN area_closure c ON c.descendant = p.area_code
+             WHERE p.merged_into IS NULL AND p.birth_date >= '2024-01-01' AND p.birth_date <= $1",
+        )
+        .bind(iso(cutoff))
+        .fetch_all(db.reader())
+        .await
+        .unwrap();
+        let mut oracle: std::collections::HashMap<String, (i64, i64, i64)> = Default::default();
+        for (area, p) in children {
+            let (d1, d3) = dtp.get(&p).copied().unwrap_or_default();
+            let e = oracle.entry(area).or_default();
+            *e = (e.0 + 1, e.1 + d1, e.2 + d3);
+        }
         let mut judged = 0;
         let all = [&r.area, &g.area].into_iter();
         for a in all.chain(&r.children).chain(&g.children) {
@@ -1374,22 +1420,8 @@ async fn due_lists_skip_only_children_nothing_is_due_for_postgres() {
 }
 
 /// Every valid-dose fact and counter, in a fixed order.
-async fn facts_and_counters(db: &bala_store::Db) -> (Vec<CountRow>, Vec<CountRow>) {
-    let facts = bala_store::sqlx::query_as(
-        "SELECT label, area_code, person_id, given_on || '/' || birth_date, birth_year, by_12m, by_24m, timely
-         FROM imm_valid_doses ORDER BY person_id, label",
-    )
-    .fetch_all(db.reader())
-    .await
-    .unwrap();
-    let counters = bala_store::sqlx::query_as(&format!(
-        "SELECT kind, area_code, year, label, n, by_12m, by_24m, timely FROM imm_counts
-         WHERE n <> 0 UNION ALL {JUDGED_COUNTERS} ORDER BY 1, 2, 3, 4"
-    ))
-    .fetch_all(db.reader())
-    .await
-    .unwrap();
-    (facts, counters)
+async fn facts_and_counters(db: &bala_store::Db) -> (Vec<StoredFact>, Vec<CountRow>) {
+    (stored_facts(db).await, counters(db).await)
 }
 
 /// A register's history imported in several slices (each written while the

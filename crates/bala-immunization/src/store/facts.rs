@@ -3,7 +3,9 @@
 //!
 //! [`refresh_child`] is called inside every transaction that changes a child's
 //! doses, refusals or contraindications (and after merges and calendar edits),
-//! so `imm_valid_doses` always agrees with the engine.
+//! so `imm_facts` always agrees with the engine. A child's facts are one row
+//! (migration 3011, ADR 0023): its valid doses packed in one text column
+//! ([`pack`]) beside the area and birth they were counted with.
 
 use super::calendars::in_force;
 use super::{iso, today};
@@ -199,15 +201,100 @@ pub fn valid_doses(calendar: &Calendar, child: &ChildRecord, on: Date) -> Vec<Va
     valid_doses_of(calendar, child.birth, &child.administrations, on)
 }
 
-/// A fact as stored: the valid dose with where and when the child was counted.
+/// A child's valid doses as `imm_facts.valid` stores them: one entry per dose,
+/// `given-on by12m by24m timely label` (`2024-07-30 111 DTP1`), separated by
+/// `;`. The label comes last and escapes `\` and `;` with a backslash, as
+/// calendar labels are free text. Migration 3011 writes the same format in SQL.
+pub fn pack(valid: &[ValidDose]) -> String {
+    let mut out = String::with_capacity(valid.len() * 20);
+    for (i, v) in valid.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(&iso(v.given_on));
+        out.push(' ');
+        for flag in [v.by_12m, v.by_24m, v.timely] {
+            out.push(if flag { '1' } else { '0' });
+        }
+        out.push(' ');
+        for c in v.label.chars() {
+            if c == '\\' || c == ';' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The valid doses [`pack`] stored (pure). An entry that does not parse is
+/// skipped rather than failing the child's whole record.
+pub fn unpack(text: &str) -> Vec<ValidDose> {
+    let mut out = Vec::new();
+    let mut entry = String::new();
+    let mut chars = text.chars();
+    loop {
+        match chars.next() {
+            Some('\\') => entry.extend(chars.next()),
+            Some(';') => out.extend(unpack_entry(&std::mem::take(&mut entry))),
+            Some(c) => entry.push(c),
+            None => {
+                out.extend(unpack_entry(&entry));
+                return out;
+            }
+        }
+    }
+}
+
+fn unpack_entry(entry: &str) -> Option<ValidDose> {
+    let mut parts = entry.splitn(3, ' ');
+    let given_on = parse_date(parts.next()?).ok()?;
+    let flags = parts.next()?.as_bytes();
+    let label = parts.next()?;
+    if flags.len() != 3 || label.is_empty() {
+        return None;
+    }
+    Some(ValidDose {
+        label: label.to_string(),
+        given_on,
+        by_12m: flags[0] == b'1',
+        by_24m: flags[1] == b'1',
+        timely: flags[2] == b'1',
+    })
+}
+
+/// A child's facts as stored: the valid doses with where and when the child
+/// was counted, so the counters can be decremented exactly after a move or a
+/// birth-date correction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Fact {
-    dose: ValidDose,
+struct Facts {
+    valid: Vec<ValidDose>,
     area_code: String,
     birth_year: i64,
     /// The child's birth date (for the counters of children judged at one;
-    /// `None` only for a fact stored without one).
+    /// `None` only for facts stored without one).
     birth: Option<Date>,
+}
+
+impl Facts {
+    fn of(child: &Born, valid: Vec<ValidDose>) -> Facts {
+        Facts {
+            valid,
+            area_code: child.area_code.clone(),
+            birth_year: child.birth.year() as i64,
+            birth: Some(child.birth),
+        }
+    }
+
+    /// From `area_code, birth_year, birth_date, valid` as stored.
+    fn stored(area_code: String, birth_year: i64, birth: Option<&str>, valid: &str) -> Facts {
+        Facts {
+            valid: unpack(valid),
+            area_code,
+            birth_year,
+            birth: birth.and_then(|b| parse_date(b).ok()),
+        }
+    }
 }
 
 /// A child of the register as the derivation needs them: birth date, area
@@ -294,31 +381,38 @@ struct Deltas {
     judged: HashMap<(String, Date), [i64; 2]>,
 }
 
-fn add(d: &mut Deltas, f: &Fact, sign: i64) {
+/// Counts a child's facts in (`sign` 1) or out (-1).
+fn add(d: &mut Deltas, f: &Facts, sign: i64) {
+    for dose in &f.valid {
+        add_dose(d, f, dose, sign);
+    }
+}
+
+fn add_dose(d: &mut Deltas, f: &Facts, dose: &ValidDose, sign: i64) {
     let v = [
         sign,
-        sign * f.dose.by_12m as i64,
-        sign * f.dose.by_24m as i64,
-        sign * f.dose.timely as i64,
+        sign * dose.by_12m as i64,
+        sign * dose.by_24m as i64,
+        sign * dose.timely as i64,
     ];
     for (kind, year) in [
         ("cohort", f.birth_year),
-        ("period", f.dose.given_on.year() as i64),
+        ("period", dose.given_on.year() as i64),
     ] {
         let e = d
             .counts
-            .entry((kind, f.area_code.clone(), year, f.dose.label.clone()))
+            .entry((kind, f.area_code.clone(), year, dose.label.clone()))
             .or_insert([0; 4]);
         for i in 0..4 {
             e[i] += v[i];
         }
     }
-    let slot = match f.dose.label.as_str() {
+    let slot = match dose.label.as_str() {
         "DTP1" => 0,
         "DTP3" => 1,
         _ => return,
     };
-    if let (true, Some(birth)) = (f.dose.by_12m, f.birth) {
+    if let (true, Some(birth)) = (dose.by_12m, f.birth) {
         d.judged
             .entry((f.area_code.clone(), birth))
             .or_insert([0; 2])[slot] += sign;
@@ -340,22 +434,7 @@ const JUDGED_UPSERT: &str =
     " ON CONFLICT (birth_date, area_code) DO UPDATE SET dtp1 = imm_judged.dtp1 + excluded.dtp1,
         dtp3 = imm_judged.dtp3 + excluded.dtp3";
 
-/// Rebuilds every counter from the facts (after the counter tables are emptied).
-const COUNT_REBUILD: [&str; 3] = [
-    "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
-     SELECT 'cohort', area_code, birth_year, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
-     FROM imm_valid_doses GROUP BY area_code, birth_year, label",
-    "INSERT INTO imm_counts (kind, area_code, year, label, n, by_12m, by_24m, timely)
-     SELECT 'period', area_code, given_year, label, COUNT(*), SUM(by_12m), SUM(by_24m), SUM(timely)
-     FROM imm_valid_doses GROUP BY area_code, given_year, label",
-    "INSERT INTO imm_judged (area_code, birth_date, dtp1, dtp3)
-     SELECT area_code, birth_date, SUM(CASE WHEN label = 'DTP1' THEN 1 ELSE 0 END),
-        SUM(CASE WHEN label = 'DTP3' THEN 1 ELSE 0 END)
-     FROM imm_valid_doses WHERE by_12m = 1 AND label IN ('DTP1', 'DTP3')
-     GROUP BY area_code, birth_date",
-];
-
-/// The counter tables, emptied before [`COUNT_REBUILD`].
+/// The counter tables, emptied before a rebuild counts every child in again.
 const COUNTERS: [&str; 2] = ["imm_counts", "imm_judged"];
 
 impl Deltas {
@@ -425,38 +504,35 @@ async fn apply(conn: &mut AnyConnection, deltas: Deltas) -> Result<(), sqlx::Err
     Ok(())
 }
 
-async fn stored_facts(conn: &mut AnyConnection, person_id: i64) -> Result<Vec<Fact>, sqlx::Error> {
-    let rows = sqlx::query("SELECT * FROM imm_valid_doses WHERE person_id = $1")
+async fn stored_facts(
+    conn: &mut AnyConnection,
+    person_id: i64,
+) -> Result<Option<Facts>, sqlx::Error> {
+    let Some(r) = sqlx::query(FACTS_SELECT_ONE)
         .bind(person_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let Some(given_on) = date_of(r.try_get("given_on")?) else {
-            continue;
-        };
-        out.push(Fact {
-            dose: ValidDose {
-                label: r.try_get("label")?,
-                given_on,
-                by_12m: r.try_get::<i64, _>("by_12m")? != 0,
-                by_24m: r.try_get::<i64, _>("by_24m")? != 0,
-                timely: r.try_get::<i64, _>("timely")? != 0,
-            },
-            area_code: r.try_get("area_code")?,
-            birth_year: r.try_get("birth_year")?,
-            birth: date_of(r.try_get("birth_date")?),
-        });
-    }
-    Ok(out)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Facts::stored(
+        r.try_get(0)?,
+        r.try_get(1)?,
+        r.try_get::<Option<String>, _>(2)?.as_deref(),
+        &r.try_get::<String, _>(3)?,
+    )))
 }
 
-const FACT_COLUMNS: &str = "INSERT INTO imm_valid_doses (person_id, label, area_code, birth_year, given_on, given_year, by_12m, by_24m, timely, birth_date) VALUES ";
+const FACTS_SELECT_ONE: &str =
+    "SELECT area_code, birth_year, birth_date, valid FROM imm_facts WHERE person_id = $1";
+
+const FACT_COLUMNS: &str =
+    "INSERT INTO imm_facts (person_id, area_code, birth_year, birth_date, valid) VALUES ";
 
 const FIRST_DUE_INSERT: &str = "INSERT INTO imm_first_due (area_code, person_id, birth_date, sex, calendar_id, last_dose_on, first_due) VALUES ";
 
-/// Inserts facts, several rows per statement (the bulk refresh inserts millions).
-async fn insert_facts(conn: &mut AnyConnection, facts: &[(i64, Fact)]) -> Result<(), sqlx::Error> {
+/// Inserts children's facts, several rows per statement.
+async fn insert_facts(conn: &mut AnyConnection, facts: &[(i64, Facts)]) -> Result<(), sqlx::Error> {
     let rows: Vec<Vec<Value>> = facts.iter().map(|(p, f)| fact_row(*p, f)).collect();
     insert_values(conn, FACT_COLUMNS, &rows).await
 }
@@ -480,14 +556,13 @@ pub async fn refresh_child(
     calendars: &[Calendar],
     person_id: i64,
 ) -> Result<(), sqlx::Error> {
-    let old = stored_facts(conn, person_id).await?;
-    sqlx::query("DELETE FROM imm_valid_doses WHERE person_id = $1")
-        .bind(person_id)
-        .execute(&mut *conn)
-        .await?;
     let mut deltas = Deltas::default();
-    for f in &old {
-        add(&mut deltas, f, -1);
+    if let Some(old) = stored_facts(conn, person_id).await? {
+        add(&mut deltas, &old, -1);
+        sqlx::query("DELETE FROM imm_facts WHERE person_id = $1")
+            .bind(person_id)
+            .execute(&mut *conn)
+            .await?;
     }
     sqlx::query("DELETE FROM imm_first_due WHERE person_id = $1")
         .bind(person_id)
@@ -515,24 +590,11 @@ pub async fn refresh_child(
             if let Some(first) = first {
                 insert_values(conn, FIRST_DUE_INSERT, &[first_due_row(person_id, &first)]).await?;
             }
-            let new: Vec<(i64, Fact)> = valid
-                .into_iter()
-                .map(|dose| {
-                    (
-                        person_id,
-                        Fact {
-                            dose,
-                            area_code: area_code.clone(),
-                            birth_year: child.birth.year() as i64,
-                            birth: Some(child.birth),
-                        },
-                    )
-                })
-                .collect();
-            for (_, f) in &new {
-                add(&mut deltas, f, 1);
+            if !valid.is_empty() {
+                let new = Facts::of(&born, valid);
+                add(&mut deltas, &new, 1);
+                insert_facts(conn, &[(person_id, new)]).await?;
             }
-            insert_facts(conn, &new).await?;
         }
     }
     apply(conn, deltas).await
@@ -542,7 +604,7 @@ pub async fn refresh_child(
 /// first-due rows, to be written ([`Derived::batches`]).
 #[derive(Default)]
 pub struct Derived {
-    facts: Vec<(i64, Fact)>,
+    facts: Vec<(i64, Facts)>,
     first_due: Vec<(i64, FirstDue)>,
     /// Children with doses.
     children: usize,
@@ -567,22 +629,21 @@ fn derive(
         let admins: Vec<Administration> = group.iter().map(|(_, a)| a.clone()).collect();
         let (valid, first) = derive_child(calendar, on, child, &admins);
         out.first_due.extend(first.map(|f| (person, f)));
-        for dose in valid {
-            out.facts.push((
-                person,
-                Fact {
-                    dose,
-                    area_code: child.area_code.clone(),
-                    birth_year: child.birth.year() as i64,
-                    birth: Some(child.birth),
-                },
-            ));
+        if !valid.is_empty() {
+            out.facts.push((person, Facts::of(child, valid)));
         }
     }
     out
 }
 
 impl Derived {
+    /// Counts the derived facts in.
+    fn count_in(&self, deltas: &mut Deltas) {
+        for (_, f) in &self.facts {
+            add(deltas, f, 1);
+        }
+    }
+
     fn first_due_rows(&self) -> Vec<Vec<Value>> {
         self.first_due
             .iter()
@@ -597,7 +658,7 @@ impl Derived {
     /// The facts and first-due rows as rows to insert.
     pub fn batches(&self) -> Vec<Batch> {
         vec![
-            Batch::new("imm_valid_doses", &FACT_COLS, self.fact_rows()),
+            Batch::new("imm_facts", &FACT_COLS, self.fact_rows()),
             Batch::new("imm_first_due", &FIRST_DUE_COLS, self.first_due_rows()),
         ]
     }
@@ -629,7 +690,7 @@ pub async fn refresh_all(
     calendars: &[Calendar],
 ) -> Result<usize, sqlx::Error> {
     const SLICE: i64 = 20_000;
-    sqlx::query("DELETE FROM imm_valid_doses")
+    sqlx::query("DELETE FROM imm_facts")
         .execute(&mut *conn)
         .await?;
     for table in COUNTERS {
@@ -647,6 +708,7 @@ pub async fn refresh_all(
     let on = today();
     let calendar = in_force(calendars, on);
     let mut children = 0;
+    let mut deltas = Deltas::default();
     let mut lo = 0;
     while lo <= max.unwrap_or(-1) {
         let hi = lo + SLICE;
@@ -689,44 +751,33 @@ pub async fn refresh_all(
         }
         let d = derive(calendar, on, &people, &admins);
         children += d.children;
+        d.count_in(&mut deltas);
         insert_facts(conn, &d.facts).await?;
         insert_values(conn, FIRST_DUE_INSERT, &d.first_due_rows()).await?;
         lo = hi;
     }
-    for sql in COUNT_REBUILD {
-        sqlx::query(sql).execute(&mut *conn).await?;
-    }
+    apply(conn, deltas).await?;
     Ok(children)
 }
 
 // ---- Bulk sessions (ADR 0013): the same derivation over a `Bulk` transaction,
 // for imports, the synthetic generator and `bala immunization refresh`.
 
-const FACT_COLS: [&str; 10] = [
+const FACT_COLS: [&str; 5] = [
     "person_id",
-    "label",
     "area_code",
     "birth_year",
-    "given_on",
-    "given_year",
-    "by_12m",
-    "by_24m",
-    "timely",
     "birth_date",
+    "valid",
 ];
 
-fn fact_row(person: i64, f: &Fact) -> Vec<Value> {
+fn fact_row(person: i64, f: &Facts) -> Vec<Value> {
     vec![
         Value::from(person),
-        Value::from(f.dose.label.as_str()),
         Value::from(f.area_code.as_str()),
         Value::from(f.birth_year),
-        Value::from(iso(f.dose.given_on)),
-        Value::from(f.dose.given_on.year() as i64),
-        Value::from(f.dose.by_12m as i64),
-        Value::from(f.dose.by_24m as i64),
-        Value::from(f.dose.timely as i64),
         Value::from(f.birth.map(iso).unwrap_or_default()),
+        Value::from(pack(&f.valid)),
     ]
 }
 
@@ -781,7 +832,7 @@ const DOSE_SELECT: &str =
 pub const BULK_TABLES: [&str; 6] = [
     "people",
     "imm_doses",
-    "imm_valid_doses",
+    "imm_facts",
     "imm_counts",
     "imm_judged",
     "imm_first_due",
@@ -862,37 +913,24 @@ impl<'c> BulkRefresh<'c> {
             Vec::new()
         } else {
             bulk.fetch(&ids_in(
-                "SELECT label, area_code, birth_year, given_on, by_12m, by_24m, timely, birth_date FROM imm_valid_doses WHERE person_id",
+                "SELECT area_code, birth_year, birth_date, valid FROM imm_facts WHERE person_id",
                 prior,
                 "",
             ))
             .await?
         };
         for r in &old {
-            let Some(given_on) = r[3].text().and_then(|d| parse_date(d).ok()) else {
-                continue;
-            };
-            let fact = Fact {
-                dose: ValidDose {
-                    label: text(&r[0]),
-                    given_on,
-                    by_12m: r[4].int() == Some(1),
-                    by_24m: r[5].int() == Some(1),
-                    timely: r[6].int() == Some(1),
-                },
-                area_code: text(&r[1]),
-                birth_year: r[2].int().unwrap_or_default(),
-                birth: r[7].text().and_then(|d| parse_date(d).ok()),
-            };
-            add(&mut self.deltas, &fact, -1);
+            let facts = Facts::stored(
+                text(&r[0]),
+                r[1].int().unwrap_or_default(),
+                r[2].text(),
+                r[3].text().unwrap_or_default(),
+            );
+            add(&mut self.deltas, &facts, -1);
         }
         if !old.is_empty() {
-            bulk.execute(&ids_in(
-                "DELETE FROM imm_valid_doses WHERE person_id",
-                prior,
-                "",
-            ))
-            .await?;
+            bulk.execute(&ids_in("DELETE FROM imm_facts WHERE person_id", prior, ""))
+                .await?;
         }
         if !prior.is_empty() {
             // Only children with doses have a row.
@@ -913,9 +951,7 @@ impl<'c> BulkRefresh<'c> {
     pub fn derive(&mut self, cleared: &Cleared, doses: &[(i64, Administration)]) -> Derived {
         let d = derive(self.calendar, self.on, &cleared.people, doses);
         self.children += d.children;
-        for (_, f) in &d.facts {
-            add(&mut self.deltas, f, 1);
-        }
+        d.count_in(&mut self.deltas);
         d
     }
 
@@ -938,8 +974,7 @@ pub async fn rebuild_bulk(
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<usize, StoreError> {
     const SLICE: i64 = 20_000;
-    bulk.execute(&Sql::new("DELETE FROM imm_valid_doses"))
-        .await?;
+    bulk.execute(&Sql::new("DELETE FROM imm_facts")).await?;
     for table in COUNTERS {
         bulk.execute(&Sql::new(&format!("DELETE FROM {table}")))
             .await?;
@@ -954,6 +989,7 @@ pub async fn rebuild_bulk(
     let on = today();
     let calendar = in_force(calendars, on);
     let mut children = 0;
+    let mut deltas = Deltas::default();
     let mut lo = 0;
     while lo <= max {
         let hi = lo + SLICE;
@@ -974,12 +1010,82 @@ pub async fn rebuild_bulk(
         let doses = doses_of(bulk, &doses_sql).await?;
         let d = derive(calendar, on, &people, &doses);
         children += d.children;
+        d.count_in(&mut deltas);
         d.insert(bulk).await?;
         lo = hi;
         progress(lo.min(max + 1) as usize, (max + 1) as usize);
     }
-    for sql in COUNT_REBUILD {
-        bulk.execute(&Sql::new(sql)).await?;
+    for sql in deltas.into_statements() {
+        bulk.execute(&sql).await?;
     }
     Ok(children)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dose(label: &str, on: &str, flags: [bool; 3]) -> ValidDose {
+        ValidDose {
+            label: label.into(),
+            given_on: parse_date(on).unwrap(),
+            by_12m: flags[0],
+            by_24m: flags[1],
+            timely: flags[2],
+        }
+    }
+
+    #[test]
+    fn packed_facts_read_as_the_migration_writes_them() {
+        let valid = [
+            dose("DTP1", "2024-07-30", [true, true, true]),
+            dose("MCV1", "2025-05-31", [false, true, false]),
+        ];
+        assert_eq!(pack(&valid), "2024-07-30 111 DTP1;2025-05-31 010 MCV1");
+        assert_eq!(unpack("2024-07-30 111 DTP1;2025-05-31 010 MCV1"), valid);
+        assert_eq!(unpack(""), vec![]);
+    }
+
+    #[test]
+    fn labels_with_separators_survive_packing() {
+        let valid = [
+            dose("a;b", "2024-01-02", [true, false, true]),
+            dose("c\\d e", "2024-01-03", [false, false, false]),
+        ];
+        assert_eq!(pack(&valid), "2024-01-02 101 a\\;b;2024-01-03 000 c\\\\d e");
+        assert_eq!(unpack(&pack(&valid)), valid);
+    }
+
+    #[test]
+    fn an_unreadable_entry_is_skipped_not_the_child() {
+        let got = unpack(
+            "2024-07-30 111 DTP1;garbage;2024-13-01 111 X;2024-08-30 11 Y;2024-09-29 001 DTP3",
+        );
+        let labels: Vec<&str> = got.iter().map(|v| v.label.as_str()).collect();
+        assert_eq!(labels, ["DTP1", "DTP3"]);
+    }
+
+    proptest! {
+        #[test]
+        fn packing_round_trips(
+            entries in proptest::collection::vec(
+                ("\\PC{1,12}", 0i64..40_000, any::<[bool; 3]>()),
+                0..30,
+            )
+        ) {
+            let base = parse_date("2000-01-01").unwrap();
+            let valid: Vec<ValidDose> = entries
+                .into_iter()
+                .map(|(label, days, f)| ValidDose {
+                    label,
+                    given_on: base + time::Duration::days(days),
+                    by_12m: f[0],
+                    by_24m: f[1],
+                    timely: f[2],
+                })
+                .collect();
+            prop_assert_eq!(unpack(&pack(&valid)), valid);
+        }
+    }
 }

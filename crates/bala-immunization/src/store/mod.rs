@@ -3,9 +3,10 @@
 //! target populations, and the queries the pages and the command line use
 //! (due lists, coverage, zero-dose children).
 //!
-//! Coverage is counted from `imm_valid_doses`, which [`facts::refresh_child`]
-//! rewrites in the same transaction as any change to a child's doses; so a dose
-//! recorded now shows in coverage at once and no nightly job exists to forget.
+//! Coverage is counted from the valid-dose facts (`imm_facts`, one row per
+//! child) and their counters, which [`facts::refresh_child`] rewrites in the
+//! same transaction as any change to a child's doses; so a dose recorded now
+//! shows in coverage at once and no nightly job exists to forget.
 
 pub mod calendars;
 pub mod campaigns;
