@@ -508,7 +508,7 @@ async fn stored_facts(
     conn: &mut AnyConnection,
     person_id: i64,
 ) -> Result<Option<Facts>, sqlx::Error> {
-    let Some(r) = sqlx::query(FACTS_SELECT_ONE)
+    let Some(r) = sqlx::query(&format!("{FACTS_SELECT} = $1"))
         .bind(person_id)
         .fetch_optional(&mut *conn)
         .await?
@@ -523,8 +523,10 @@ async fn stored_facts(
     )))
 }
 
-const FACTS_SELECT_ONE: &str =
-    "SELECT area_code, birth_year, birth_date, valid FROM imm_facts WHERE person_id = $1";
+/// A child's stored facts, as [`Facts::stored`] reads them; ends in `person_id`
+/// for `= $1` or an id list.
+const FACTS_SELECT: &str =
+    "SELECT area_code, birth_year, birth_date, valid FROM imm_facts WHERE person_id";
 
 const FACT_COLUMNS: &str =
     "INSERT INTO imm_facts (person_id, area_code, birth_year, birth_date, valid) VALUES ";
@@ -579,10 +581,9 @@ pub async fn refresh_child(
             && !child.administrations.is_empty()
         {
             let on = today();
-            let area_code: String = place.try_get("area_code")?;
             let born = Born {
                 birth: child.birth,
-                area_code: area_code.clone(),
+                area_code: place.try_get("area_code")?,
                 sex: place.try_get("sex")?,
             };
             let calendar = in_force(calendars, on);
@@ -912,12 +913,7 @@ impl<'c> BulkRefresh<'c> {
         let old = if prior.is_empty() {
             Vec::new()
         } else {
-            bulk.fetch(&ids_in(
-                "SELECT area_code, birth_year, birth_date, valid FROM imm_facts WHERE person_id",
-                prior,
-                "",
-            ))
-            .await?
+            bulk.fetch(&ids_in(FACTS_SELECT, prior, "")).await?
         };
         for r in &old {
             let facts = Facts::stored(
