@@ -528,24 +528,22 @@ async fn stored_facts(
 const FACTS_SELECT: &str =
     "SELECT area_code, birth_year, birth_date, valid FROM imm_facts WHERE person_id";
 
-const FACT_COLUMNS: &str =
-    "INSERT INTO imm_facts (person_id, area_code, birth_year, birth_date, valid) VALUES ";
-
-const FIRST_DUE_INSERT: &str = "INSERT INTO imm_first_due (area_code, person_id, birth_date, sex, calendar_id, last_dose_on, first_due) VALUES ";
-
 /// Inserts children's facts, several rows per statement.
 async fn insert_facts(conn: &mut AnyConnection, facts: &[(i64, Facts)]) -> Result<(), sqlx::Error> {
     let rows: Vec<Vec<Value>> = facts.iter().map(|(p, f)| fact_row(*p, f)).collect();
-    insert_values(conn, FACT_COLUMNS, &rows).await
+    insert_values(conn, "imm_facts", &FACT_COLS, &rows).await
 }
 
-/// Runs `head` (`INSERT INTO … VALUES `) over `rows`, several per statement.
+/// Inserts `rows` into `columns` of `table`, several rows per statement (the
+/// same columns a bulk session's [`Batch`] of that table names).
 async fn insert_values(
     conn: &mut AnyConnection,
-    head: &str,
+    table: &str,
+    columns: &[&str],
     rows: &[Vec<Value>],
 ) -> Result<(), sqlx::Error> {
-    for sql in multi_row(head, "", rows) {
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for sql in multi_row(&head, "", rows) {
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
@@ -589,7 +587,13 @@ pub async fn refresh_child(
             let calendar = in_force(calendars, on);
             let (valid, first) = derive_child(calendar, on, &born, &child.administrations);
             if let Some(first) = first {
-                insert_values(conn, FIRST_DUE_INSERT, &[first_due_row(person_id, &first)]).await?;
+                insert_values(
+                    conn,
+                    "imm_first_due",
+                    &FIRST_DUE_COLS,
+                    &[first_due_row(person_id, &first)],
+                )
+                .await?;
             }
             if !valid.is_empty() {
                 let new = Facts::of(&born, valid);
@@ -754,7 +758,7 @@ pub async fn refresh_all(
         children += d.children;
         d.count_in(&mut deltas);
         insert_facts(conn, &d.facts).await?;
-        insert_values(conn, FIRST_DUE_INSERT, &d.first_due_rows()).await?;
+        insert_values(conn, "imm_first_due", &FIRST_DUE_COLS, &d.first_due_rows()).await?;
         lo = hi;
     }
     apply(conn, deltas).await?;
