@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "facts_per_child",
         sql: include_str!("../migrations/3011_facts_per_child.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3012,
+        name: "external_ids_bytewise",
+        sql: include_str!("../migrations/3012_external_ids_bytewise.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

@@ -168,63 +168,108 @@ pub async fn append_bulk(bulk: &mut crate::Bulk, entries: &[NewEntry]) -> Result
     if entries.is_empty() {
         return Ok(());
     }
-    let mut bump = crate::Sql::new("UPDATE audit_head SET seq = seq + ");
-    bump.push_arg(entries.len() as i64)
-        .push(" WHERE id = 1 RETURNING seq, hash");
-    let head = bulk.fetch(&bump).await?;
-    let (Some(last), Some(hash)) = (
-        head.first().and_then(|r| r[0].int()),
-        head.first().and_then(|r| r[1].text().map(str::to_string)),
-    ) else {
-        return Err(StoreError::Other("the audit head row is missing".into()));
-    };
-    let at = crate::time_fmt::now();
-    let mut prev = hash;
-    let mut rows = Vec::with_capacity(entries.len());
-    for (i, new) in entries.iter().enumerate() {
-        let e = Entry::chained(
-            last - entries.len() as i64 + 1 + i as i64,
-            at.clone(),
-            prev,
-            new,
-        );
-        prev = e.hash.clone();
-        rows.push(vec![
-            crate::Value::from(e.seq),
-            crate::Value::from(e.at),
-            crate::Value::Int(e.actor_id),
-            crate::Value::from(e.actor),
-            crate::Value::from(e.action),
-            crate::Value::from(e.record_type),
-            crate::Value::Text(e.record_id),
-            crate::Value::Text(e.ip),
-            crate::Value::from(e.details),
-            crate::Value::from(e.prev_hash),
-            crate::Value::from(e.hash),
-        ]);
+    let mut chain = BulkChain::reserve(bulk, entries.len()).await?;
+    let batch = chain.batch(entries)?;
+    bulk.insert_all(vec![batch]).await?;
+    chain.close(bulk).await
+}
+
+/// Entries a bulk session appends in parts, each part written with the rows
+/// it describes (an import writes a slice of children's doses with their
+/// entries, hashing the next slice's while the database writes this one). The
+/// head moves once, by the number reserved; each part is chained on the one
+/// before; [`BulkChain::close`] stores the last hash and refuses to leave a
+/// reserved number unused, which [`verify`] would report as a gap.
+pub struct BulkChain {
+    /// The seq of the next entry.
+    next: i64,
+    /// The seq of the last entry reserved.
+    last: i64,
+    at: String,
+    prev: String,
+}
+
+const AUDIT_COLUMNS: [&str; 11] = [
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "record_type",
+    "record_id",
+    "ip",
+    "details",
+    "prev_hash",
+    "hash",
+];
+
+impl BulkChain {
+    /// Reserves `n` entries at the head of the trail, inside the session.
+    pub async fn reserve(bulk: &mut crate::Bulk, n: usize) -> Result<BulkChain, StoreError> {
+        let mut bump = crate::Sql::new("UPDATE audit_head SET seq = seq + ");
+        bump.push_arg(n as i64)
+            .push(" WHERE id = 1 RETURNING seq, hash");
+        let head = bulk.fetch(&bump).await?;
+        let (Some(last), Some(hash)) = (
+            head.first().and_then(|r| r[0].int()),
+            head.first().and_then(|r| r[1].text().map(str::to_string)),
+        ) else {
+            return Err(StoreError::Other("the audit head row is missing".into()));
+        };
+        Ok(BulkChain {
+            next: last - n as i64 + 1,
+            last,
+            at: crate::time_fmt::now(),
+            prev: hash,
+        })
     }
-    bulk.insert(
-        "audit_log",
-        &[
-            "seq",
-            "at",
-            "actor_id",
-            "actor",
-            "action",
-            "record_type",
-            "record_id",
-            "ip",
-            "details",
-            "prev_hash",
-            "hash",
-        ],
-        rows,
-    )
-    .await?;
-    let mut set = crate::Sql::new("UPDATE audit_head SET hash = ");
-    set.push_arg(prev).push(" WHERE id = 1");
-    bulk.execute(&set).await?;
-    Ok(())
+
+    /// The `audit_log` rows of the next `entries`, chained on those before
+    /// (pure: the caller writes them).
+    pub fn batch(&mut self, entries: &[NewEntry]) -> Result<crate::Batch, StoreError> {
+        if self.next + entries.len() as i64 - 1 > self.last {
+            return Err(StoreError::Other(format!(
+                "{} audit entries more than were reserved",
+                self.next + entries.len() as i64 - 1 - self.last
+            )));
+        }
+        let mut rows = Vec::with_capacity(entries.len());
+        for new in entries {
+            let prev = std::mem::take(&mut self.prev);
+            let e = Entry::chained(self.next, self.at.clone(), prev, new);
+            self.next += 1;
+            self.prev = e.hash.clone();
+            rows.push(vec![
+                crate::Value::from(e.seq),
+                crate::Value::from(e.at),
+                crate::Value::Int(e.actor_id),
+                crate::Value::from(e.actor),
+                crate::Value::from(e.action),
+                crate::Value::from(e.record_type),
+                crate::Value::Text(e.record_id),
+                crate::Value::Text(e.ip),
+                crate::Value::from(e.details),
+                crate::Value::from(e.prev_hash),
+                crate::Value::from(e.hash),
+            ]);
+        }
+        Ok(crate::Batch::new("audit_log", &AUDIT_COLUMNS, rows))
+    }
+
+    /// Stores the last entry's hash as the head's; fails if fewer entries
+    /// were chained than reserved.
+    pub async fn close(self, bulk: &mut crate::Bulk) -> Result<(), StoreError> {
+        if self.next != self.last + 1 {
+            return Err(StoreError::Other(format!(
+                "{} reserved audit entries were not written",
+                self.last + 1 - self.next
+            )));
+        }
+        let mut set = crate::Sql::new("UPDATE audit_head SET hash = ");
+        set.push_arg(self.prev).push(" WHERE id = 1");
+        bulk.execute(&set).await?;
+        Ok(())
+    }
 }
 
 /// Appends entries in their own transaction (for reads, which change nothing else).

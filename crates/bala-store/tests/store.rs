@@ -277,12 +277,27 @@ async fn bulk_sessions(backend: Backend) {
         .map(|i| NewEntry::new("bulk.write", "t", Some(i.to_string())))
         .collect();
     audit::append_bulk(&mut b, &entries).await.unwrap();
+    // … and so do entries written in parts, each part with its own rows.
+    let mut chain = audit::BulkChain::reserve(&mut b, 4).await.unwrap();
+    for part in entries[..2].chunks(1).chain([&entries[..2]]) {
+        let batch = chain.batch(part).unwrap();
+        b.insert_all(vec![batch]).await.unwrap();
+    }
+    assert!(chain.batch(&entries[..1]).is_err(), "a fifth of four");
+    chain.close(&mut b).await.unwrap();
     b.commit().await.unwrap();
+    // A chain closed with reserved entries unwritten is refused.
+    let mut b = db.bulk().await.unwrap();
+    let mut chain = audit::BulkChain::reserve(&mut b, 2).await.unwrap();
+    let batch = chain.batch(&entries[..1]).unwrap();
+    b.insert_all(vec![batch]).await.unwrap();
+    assert!(chain.close(&mut b).await.is_err());
+    drop(b);
     audit::record(db, &[NewEntry::new("after", "t", None)])
         .await
         .unwrap();
     let report = audit::verify(db).await.unwrap();
-    assert_eq!(report.entries, 5);
+    assert_eq!(report.entries, 9);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     // The ordinary write path works again once the session is gone.
     let mut tx = db.begin().await.unwrap();
@@ -297,7 +312,7 @@ async fn bulk_sessions(backend: Backend) {
         .fetch_one(db.reader())
         .await
         .unwrap();
-    assert_eq!(left, 5);
+    assert_eq!(left, 9);
 }
 
 #[tokio::test]
@@ -307,4 +322,130 @@ async fn bulk_sqlite() {
 #[tokio::test]
 async fn bulk_postgres() {
     bulk_sessions(Backend::Postgres).await;
+}
+
+/// The indexes and constraints of a table, as PostgreSQL would recreate them
+/// (SQLite: its schema text), sorted.
+async fn schema_of(db: &bala_store::Db, table: &str) -> Vec<String> {
+    let sql = match db.backend() {
+        Backend::Postgres => {
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = to_regclass($1)
+             UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = to_regclass($1)"
+        }
+        Backend::Sqlite => "SELECT COALESCE(sql, name) FROM sqlite_master WHERE tbl_name = $1",
+    };
+    let mut out: Vec<String> = bala_store::sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_all(db.reader())
+        .await
+        .unwrap();
+    out.sort();
+    out
+}
+
+/// A load at least as large as its table drops the table's indexes and
+/// constraints on PostgreSQL and recreates them, identical, at the commit; a
+/// row that breaks one of them fails the commit and leaves nothing behind; a
+/// load smaller than the table keeps them. SQLite keeps them always.
+async fn deferred_indexes(backend: Backend) {
+    use bala_store::Value;
+    let t = TestDb::new(backend, &[MIGRATIONS]).await;
+    let db = &t.db;
+    let mut tx = db.begin().await.unwrap();
+    for sql in [
+        "CREATE TABLE def_parent (code TEXT PRIMARY KEY)",
+        "CREATE TABLE def_t (k BIGINT PRIMARY KEY, parent TEXT NOT NULL REFERENCES def_parent (code),
+             ext TEXT UNIQUE, n BIGINT)",
+        "CREATE INDEX def_t_parent ON def_t (parent, n)",
+        "CREATE INDEX def_t_some ON def_t (n) WHERE n > 5",
+        "INSERT INTO def_parent (code) VALUES ('a'), ('b')",
+    ] {
+        bala_store::sqlx::query(sql)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let before = schema_of(db, "def_t").await;
+    let pg = backend == Backend::Postgres;
+    if pg {
+        assert_eq!(before.len(), 7, "{before:?}");
+    }
+    let rows = |from: i64, to: i64, parent: &str| -> Vec<Vec<Value>> {
+        (from..to)
+            .map(|k| {
+                vec![
+                    Value::from(k),
+                    Value::from(parent),
+                    Value::from(format!("e{k}")),
+                    Value::from(k % 10),
+                ]
+            })
+            .collect()
+    };
+    let cols = ["k", "parent", "ext", "n"];
+    let count = || async {
+        bala_store::sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM def_t")
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+    };
+
+    // An initial load: deferred on PostgreSQL, rebuilt at the commit.
+    let mut b = db.bulk().await.unwrap();
+    assert_eq!(b.defer_indexes("def_t", 1_000).await.unwrap(), pg);
+    if pg {
+        let left = b
+            .fetch(&bala_store::Sql::new(
+                "SELECT COUNT(*) FROM pg_index WHERE indrelid = 'def_t'::regclass",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(left[0][0].int(), Some(0));
+    }
+    b.insert("def_t", &cols, rows(0, 1_000, "a")).await.unwrap();
+    b.commit().await.unwrap();
+    assert_eq!(count().await, 1_000);
+    assert_eq!(schema_of(db, "def_t").await, before);
+
+    // A load that breaks a constraint while deferred fails at the commit, and
+    // the table keeps its rows and its indexes. (Each is larger than the one
+    // before: a rebuild that failed still left PostgreSQL's row estimate
+    // raised, as index builds update it in place.)
+    for bad in [rows(1_000, 2_500, "zz"), {
+        let mut r = rows(1_000, 4_000, "b");
+        r[7][2] = Value::from("e3");
+        r
+    }] {
+        let mut b = db.bulk().await.unwrap();
+        assert_eq!(b.defer_indexes("def_t", bad.len()).await.unwrap(), pg);
+        let written = b.insert("def_t", &cols, bad).await;
+        let committed = match written {
+            Ok(_) => b.commit().await,
+            Err(e) => Err(e),
+        };
+        assert!(committed.is_err(), "a broken constraint was accepted");
+        assert_eq!(count().await, 1_000);
+        assert_eq!(schema_of(db, "def_t").await, before);
+    }
+
+    // A load smaller than the table keeps its indexes (and checks as it goes).
+    let mut b = db.bulk().await.unwrap();
+    assert!(!b.defer_indexes("def_t", 10).await.unwrap());
+    b.insert("def_t", &cols, rows(5_000, 5_010, "b"))
+        .await
+        .unwrap();
+    b.commit().await.unwrap();
+    assert_eq!(count().await, 1_010);
+    assert_eq!(schema_of(db, "def_t").await, before);
+}
+
+#[tokio::test]
+async fn deferred_indexes_sqlite() {
+    deferred_indexes(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn deferred_indexes_postgres() {
+    deferred_indexes(Backend::Postgres).await;
 }

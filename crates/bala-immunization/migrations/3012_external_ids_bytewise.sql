@@ -1,0 +1,11 @@
+-- External dose ids (a FHIR resource id, a register's own row id, or the
+-- `<source>:<child>:<product>:<date>` key of a row without one) are opaque
+-- keys: only ever compared for equality with a value from a file. On
+-- PostgreSQL they were compared through the database's locale collation
+-- (strcoll), which made their unique index the second most costly part of
+-- loading a register (ADR 0024). Bytewise ("C") comparison gives the same
+-- equality and is what SQLite's BINARY collation already does, so only
+-- PostgreSQL changes. Nothing orders or joins by this column.
+-- postgres:begin
+ALTER TABLE imm_doses ALTER COLUMN external_id TYPE TEXT COLLATE "C";
+-- postgres:end
