@@ -42,7 +42,7 @@ fn seeds() -> Vec<Vec<u8>> {
     // A register table: CSV (semicolons, as Excel writes in Russian) and a workbook.
     out.push("\u{feff}IIN;Product;Given_on\n240501600120;HEXA;2024-07-01\n;;\n".as_bytes().to_vec());
     let mut t = bala_immunization::table::Table::new(&["iin", "product"]);
-    t.push(vec!["240501600120".into(), "HEXA".into()]);
+    t.push(["240501600120", "HEXA"]);
     out.push(bala_immunization::table::to_xlsx(&t, "doses").expect("a workbook"));
     out
 }
@@ -113,7 +113,7 @@ fn fhir_and_table_seeds_are_accepted() {
     let csv = seeds.iter().find(|s| s.starts_with("\u{feff}IIN".as_bytes())).expect("the CSV seed");
     let t = bala_immunization::table::from_csv(std::str::from_utf8(csv).unwrap()).unwrap();
     assert_eq!(t.headers, ["iin", "product", "given_on"]);
-    assert_eq!(t.rows.len(), 1, "the blank row is skipped");
+    assert_eq!(t.len(), 1, "the blank row is skipped");
     let xlsx = seeds.last().unwrap();
-    assert_eq!(bala_immunization::table::from_xlsx(xlsx).unwrap().rows.len(), 1);
+    assert_eq!(bala_immunization::table::from_xlsx(xlsx).unwrap().len(), 1);
 }

@@ -132,7 +132,7 @@ pub async fn duelist(db: &Db, a: DuelistArgs) -> anyhow::Result<ExitCode> {
                     .collect()
             };
             for d in doses {
-                t.push(child.iter().cloned().chain(d).collect());
+                t.push(child.iter().cloned().chain(d));
             }
         }
         // Without the byte-order mark: this output is for pipes and scripts.
