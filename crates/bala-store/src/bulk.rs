@@ -75,13 +75,17 @@ impl Db {
                     .ok_or_else(|| StoreError::Other("bulk writes need a SQLite file".into()))?;
                 // A 256 MiB page cache: index pages of a national register
                 // stay in memory for the length of a load (the default 2 MiB
-                // re-reads them from disk).
+                // re-reads them from disk). No checkpoint at the commit: a
+                // register's load leaves half a gigabyte in the write-ahead
+                // log, and copying it into the database (a second or two)
+                // is left to `Db::vacuum`, which an importer runs while it
+                // builds its report, or else to the next ordinary write.
                 let conn = tokio::task::spawn_blocking(move || {
                     let c = rusqlite::Connection::open(path)?;
                     c.execute_batch(
                         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                          PRAGMA busy_timeout = 10000; PRAGMA cache_size = -262144; \
-                         BEGIN IMMEDIATE;",
+                         PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE;",
                     )?;
                     Ok::<_, rusqlite::Error>(c)
                 })
@@ -155,21 +159,27 @@ impl Bulk {
         }
         match &mut self.inner {
             Inner::Sqlite(_) => {
-                self.sqlite(move |c| {
-                    let mut n = 0;
-                    for b in &batches {
-                        let mut st = c.prepare_cached(&b.sqlite_insert())?;
-                        for row in &b.rows {
-                            for (i, v) in row.iter().enumerate() {
-                                bind_sqlite(&mut st, i + 1, v)?;
+                let (n, batches) = self
+                    .sqlite(move |c| {
+                        let mut n = 0;
+                        for b in &batches {
+                            let mut st = c.prepare_cached(&b.sqlite_insert())?;
+                            for row in &b.rows {
+                                for (i, v) in row.iter().enumerate() {
+                                    bind_sqlite(&mut st, i + 1, v)?;
+                                }
+                                st.raw_execute()?;
                             }
-                            st.raw_execute()?;
+                            n += b.rows.len() as u64;
                         }
-                        n += b.rows.len() as u64;
-                    }
-                    Ok(n)
-                })
-                .await
+                        Ok((n, batches))
+                    })
+                    .await?;
+                // Freed here, by the caller's thread (which built them), not
+                // by SQLite's: a slice of a register is a quarter of a million
+                // strings, and SQLite's thread is the import's bottleneck.
+                drop(batches);
+                Ok(n)
             }
             Inner::Postgres(conn) => {
                 let mut n = 0;

@@ -175,12 +175,22 @@ impl Db {
     /// right after `bala synth` than once autovacuum had passed, when it still
     /// counted the cohort from the people index), and until a table is
     /// analysed the planner guesses its row counts (a due list's caregivers by
-    /// id list scanned `relationships`). SQLite needs nothing.
+    /// id list scanned `relationships`). On SQLite, copies the write-ahead log
+    /// that bulk sessions leave un-checkpointed into the database (a passive
+    /// checkpoint: it does not wait for readers).
     pub async fn vacuum(&self, tables: &[&str]) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres && !tables.is_empty() {
-            // VACUUM cannot run in a transaction: one statement on a pooled connection.
-            let sql = format!("VACUUM (ANALYZE) {}", tables.join(", "));
-            sqlx::query(&sql).execute(&self.write).await?;
+        match self.backend {
+            Backend::Postgres if !tables.is_empty() => {
+                // VACUUM cannot run in a transaction: one statement on a pooled connection.
+                let sql = format!("VACUUM (ANALYZE) {}", tables.join(", "));
+                sqlx::query(&sql).execute(&self.write).await?;
+            }
+            Backend::Postgres => {}
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&self.write)
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -334,7 +334,7 @@ fn check_row<'c>(
     };
     let dose = doses::check(cal, birth, &input).map_err(Rejected::Dose)?;
     let ext = match get("external_id") {
-        s if s.is_empty() => format!(
+        "" => format!(
             "{source}:{}:{}:{}",
             child.id,
             dose.product,
@@ -536,17 +536,23 @@ pub async fn doses(
     write_doses(&mut bulk, ctx, &cals, source, &to_write, progress, &lap).await?;
     bulk.commit().await?;
     lap("committed");
-    // Small imports leave this to autovacuum; a register's history needs it at once.
-    if to_write.len() >= VACUUM_AFTER {
-        // Not `people`, which a dose import does not change.
-        let changed: Vec<&str> = facts::BULK_TABLES
-            .into_iter()
-            .filter(|t| *t != "people")
-            .collect();
-        db.vacuum(&changed).await?;
-        lap("vacuumed");
-    }
-    report.phases = phases.into_inner().unwrap_or_default();
+    // The per-row report is built while the database tidies up after a load
+    // (PostgreSQL vacuums, SQLite checkpoints its write-ahead log): one is
+    // the engine's work, the other the database's. Small imports leave this
+    // to autovacuum and the next write.
+    let tidy = (to_write.len() >= VACUUM_AFTER).then(|| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            // Not `people`, which a dose import does not change.
+            let changed: Vec<&str> = facts::BULK_TABLES
+                .into_iter()
+                .filter(|t| *t != "people")
+                .collect();
+            db.vacuum(&changed).await
+        })
+    });
+    // Lets the tidy-up task send its statement before the report takes this thread.
+    tokio::task::yield_now().await;
     for a in &to_write {
         report.push(
             a.line,
@@ -556,6 +562,13 @@ pub async fn doses(
         );
     }
     report.outcomes.sort_by_key(|o| o.row);
+    if let Some(tidy) = tidy {
+        tidy.await.map_err(|e| {
+            bala_store::StoreError::Other(format!("vacuum after the import: {e}"))
+        })??;
+        lap("vacuumed beside the report");
+    }
+    report.phases = phases.into_inner().unwrap_or_default();
     Ok(report)
 }
 
