@@ -237,28 +237,20 @@ impl Bulk {
         Ok(())
     }
 
-    /// Drops `table`'s indexes and its primary-key, unique and foreign-key
-    /// constraints for the rest of the session when the session is about to
-    /// write at least as many rows (`incoming`) as the table holds — an initial
-    /// load — and returns whether it did. [`Bulk::rebuild_deferred`] (or the
-    /// commit) recreates them, validating every row at once.
+    /// Whether [`Bulk::defer_indexes`] pays for writing `incoming` rows into
+    /// `table`: on PostgreSQL when the load is at least as large as the table
+    /// (an initial load; `pg_class.reltuples`, or a count if never
+    /// analysed), never on SQLite.
     ///
     /// Why: PostgreSQL maintains each index and checks each foreign key row by
     /// row, with a WAL record per index entry and a trigger query per
     /// reference. For 1.15 M doses that was 28–33 s of COPY against 9 s for
     /// the same COPY into the bare table followed by building the indexes by
     /// sorting and validating the references in one join each
-    /// (docs/benchmarks.md). SQLite is left alone: its in-process B-tree
-    /// inserts in key order cost less than rebuilding (1.7 s against 2.9 s
-    /// for the same three indexes), and its schema cannot drop a column
-    /// constraint.
-    ///
-    /// The cost, on PostgreSQL: from here to the commit the table is locked
-    /// against every other reader and writer (`DROP INDEX` takes an ACCESS
-    /// EXCLUSIVE lock), and re-adding the foreign keys briefly blocks writes
-    /// to the tables they reference. A session that reads `table` by an index
-    /// must do so before calling this.
-    pub async fn defer_indexes(
+    /// (docs/benchmarks.md, ADR 0024). SQLite's in-process B-tree inserts in
+    /// key order cost less than rebuilding (1.7 s against 2.9 s for the same
+    /// three indexes), and its schema cannot drop a column constraint.
+    pub async fn should_defer_indexes(
         &mut self,
         table: &str,
         incoming: usize,
@@ -284,9 +276,23 @@ impl Bulk {
                 n as f64
             }
         };
-        if (incoming as f64) < held.max(1.0) {
-            return Ok(false);
-        }
+        Ok(incoming as f64 >= held.max(1.0))
+    }
+
+    /// Drops `table`'s indexes and its primary-key, unique and foreign-key
+    /// constraints for the rest of the session (PostgreSQL; nothing on
+    /// SQLite): [`Bulk::rebuild_deferred`], or the commit, recreates them and
+    /// validates every row at once. Ask [`Bulk::should_defer_indexes`] first.
+    ///
+    /// The cost, on PostgreSQL: from here to the commit the table is locked
+    /// against every other reader and writer (`DROP INDEX` takes an ACCESS
+    /// EXCLUSIVE lock), and re-adding the foreign keys briefly blocks writes
+    /// to the tables they reference. A session that reads `table` by an index
+    /// must do so before calling this.
+    pub async fn defer_indexes(&mut self, table: &str) -> Result<(), StoreError> {
+        let Inner::Postgres(conn) = &mut self.inner else {
+            return Ok(());
+        };
         let plan: Vec<(String, String)> = sqlx::query_as(DEFERRABLE)
             .bind(table)
             .fetch_all(&mut **conn)
@@ -297,7 +303,7 @@ impl Bulk {
         }
         self.deferred
             .extend(plan.into_iter().rev().map(|(_, restore)| restore));
-        Ok(true)
+        Ok(())
     }
 
     /// Recreates what [`Bulk::defer_indexes`] dropped (a no-op otherwise). The

@@ -600,19 +600,27 @@ async fn write_doses(
     // (Slices hold different children, so reading and clearing the next one
     // before the previous one is written changes nothing.)
     let mut pending: Option<(Vec<Batch>, usize)> = None;
-    // Every slice's recorded doses are read first, while the dose table still
-    // has its indexes: an initial load then writes it without them.
-    let slices: Vec<&[&[&Accepted]]> = by_child.chunks(SLICE).collect();
-    let mut before = Vec::with_capacity(slices.len());
-    for slice in &slices {
-        let ids: Vec<i64> = slice.iter().map(|c| c[0].person).collect();
-        before.push(refresh.recorded(bulk, &ids).await?);
+    // An initial load writes the dose table without its indexes (ADR 0024),
+    // after reading every slice's recorded doses while they are there (at
+    // most as many as the load's own rows). Other loads read a slice's
+    // recorded doses as they come to it.
+    let deferred = bulk.should_defer_indexes("imm_doses", rows.len()).await?;
+    let mut before = std::collections::VecDeque::new();
+    if deferred {
+        for slice in by_child.chunks(SLICE) {
+            let ids: Vec<i64> = slice.iter().map(|c| c[0].person).collect();
+            before.push_back(refresh.recorded(bulk, &ids).await?);
+        }
+        bulk.defer_indexes("imm_doses").await?;
     }
-    let deferred = bulk.defer_indexes("imm_doses", rows.len()).await?;
     // Each slice's audit entries are hashed with its rows and written with them.
     let mut audit = audit::BulkChain::reserve(bulk, by_child.len()).await?;
-    for (slice, recorded) in slices.into_iter().zip(before) {
+    for slice in by_child.chunks(SLICE) {
         let ids: Vec<i64> = slice.iter().map(|c| c[0].person).collect();
+        let recorded = match before.pop_front() {
+            Some(read) => read,
+            None => refresh.recorded(bulk, &ids).await?,
+        };
         let mut prior: Vec<i64> = recorded.iter().map(|(p, _)| *p).collect();
         prior.dedup();
         let cleared = refresh.clear(bulk, &ids, &prior).await?;
