@@ -164,6 +164,11 @@ impl Bulk {
                         let mut n = 0;
                         for b in &batches {
                             let mut st = c.prepare_cached(&b.sqlite_insert())?;
+                            // A statement keeps its bindings from row to row.
+                            let own = b.columns.len();
+                            for (k, (_, v)) in b.constants.iter().enumerate() {
+                                bind_sqlite(&mut st, own + k + 1, v)?;
+                            }
                             for row in &b.rows {
                                 for (i, v) in row.iter().enumerate() {
                                     bind_sqlite(&mut st, i + 1, v)?;
@@ -368,6 +373,10 @@ pub struct Batch {
     table: String,
     columns: Vec<String>,
     rows: Vec<Vec<Value>>,
+    /// Columns with one value for every row (an import's source, time and
+    /// author): not repeated in each row, and bound once per batch on SQLite,
+    /// whose binding of a value copies it.
+    constants: Vec<(String, Value)>,
 }
 
 impl Batch {
@@ -376,7 +385,14 @@ impl Batch {
             table: table.to_string(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows,
+            constants: Vec::new(),
         }
+    }
+
+    /// Gives `column` the value `value` in every row of the batch.
+    pub fn constant(mut self, column: &str, value: impl Into<Value>) -> Batch {
+        self.constants.push((column.to_string(), value.into()));
+        self
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -392,12 +408,24 @@ impl Batch {
         }
     }
 
+    /// Every column: the rows' own, then the constants.
+    fn column_list(&self) -> String {
+        let all: Vec<&str> = self
+            .columns
+            .iter()
+            .chain(self.constants.iter().map(|(c, _)| c))
+            .map(String::as_str)
+            .collect();
+        all.join(", ")
+    }
+
     fn sqlite_insert(&self) -> String {
-        let marks: Vec<String> = (1..=self.columns.len()).map(|i| format!("?{i}")).collect();
+        let n = self.columns.len() + self.constants.len();
+        let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
         format!(
             "INSERT INTO {} ({}) VALUES ({})",
             self.table,
-            self.columns.join(", "),
+            self.column_list(),
             marks.join(", ")
         )
     }
@@ -405,11 +433,18 @@ impl Batch {
 
 /// Sends a batch through `COPY … FROM STDIN` in 1 MiB pieces.
 async fn copy_in(conn: &mut PgConnection, b: &Batch) -> Result<u64, StoreError> {
-    let sql = format!("COPY {} ({}) FROM STDIN", b.table, b.columns.join(", "));
+    let sql = format!("COPY {} ({}) FROM STDIN", b.table, b.column_list());
     let mut copy = conn.copy_in_raw(&sql).await.map_err(pg_err)?;
+    let mut tail = String::new();
+    for (_, v) in &b.constants {
+        tail.push('\t');
+        copy_value(&mut tail, v);
+    }
     let mut buf = String::with_capacity(1 << 20);
     for row in &b.rows {
-        copy_line(&mut buf, row);
+        copy_values(&mut buf, row);
+        buf.push_str(&tail);
+        buf.push('\n');
         if buf.len() > (1 << 20) {
             copy.send(std::mem::take(&mut buf).into_bytes())
                 .await
@@ -536,34 +571,46 @@ fn pg_row(r: &sqlx::postgres::PgRow) -> Result<Vec<Value>, StoreError> {
 
 /// One row in COPY's text format: tab-separated, `\N` for NULL, with
 /// backslash, tab, newline and carriage return escaped.
-fn copy_line(buf: &mut String, row: &[Value]) {
-    use std::fmt::Write;
+/// A row's values in COPY's text format, tab-separated, without the newline.
+fn copy_values(buf: &mut String, row: &[Value]) {
     for (i, v) in row.iter().enumerate() {
         if i > 0 {
             buf.push('\t');
         }
-        match v {
-            Value::Text(None) | Value::Int(None) | Value::Float(None) => buf.push_str("\\N"),
-            Value::Int(Some(n)) => {
-                let _ = write!(buf, "{n}");
-            }
-            Value::Float(Some(f)) => {
-                let _ = write!(buf, "{f}");
-            }
-            Value::Text(Some(s)) => {
-                for ch in s.chars() {
-                    match ch {
-                        '\\' => buf.push_str("\\\\"),
-                        '\t' => buf.push_str("\\t"),
-                        '\n' => buf.push_str("\\n"),
-                        '\r' => buf.push_str("\\r"),
-                        c => buf.push(c),
-                    }
+        copy_value(buf, v);
+    }
+}
+
+fn copy_value(buf: &mut String, v: &Value) {
+    use std::fmt::Write;
+    match v {
+        Value::Text(None) | Value::Int(None) | Value::Float(None) => buf.push_str("\\N"),
+        Value::Int(Some(n)) => {
+            let _ = write!(buf, "{n}");
+        }
+        Value::Float(Some(f)) => {
+            let _ = write!(buf, "{f}");
+        }
+        // Most text has nothing COPY reads specially and goes in whole.
+        Value::Text(Some(s))
+            if !s
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) =>
+        {
+            buf.push_str(s)
+        }
+        Value::Text(Some(s)) => {
+            for ch in s.chars() {
+                match ch {
+                    '\\' => buf.push_str("\\\\"),
+                    '\t' => buf.push_str("\\t"),
+                    '\n' => buf.push_str("\\n"),
+                    '\r' => buf.push_str("\\r"),
+                    c => buf.push(c),
                 }
             }
         }
     }
-    buf.push('\n');
 }
 
 #[cfg(test)]
@@ -581,15 +628,16 @@ mod tests {
     #[test]
     fn copy_lines_escape_what_copy_reads_specially() {
         let mut b = String::new();
-        copy_line(
+        copy_values(
             &mut b,
             &[
                 Value::from("a\tb\\c\nd\re"),
                 Value::Int(None),
                 Value::from(7),
                 Value::from(1.5),
+                Value::from("plain ÿ text"),
             ],
         );
-        assert_eq!(b, "a\\tb\\\\c\\nd\\re\t\\N\t7\t1.5\n");
+        assert_eq!(b, "a\\tb\\\\c\\nd\\re\t\\N\t7\t1.5\tplain ÿ text");
     }
 }

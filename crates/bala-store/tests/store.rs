@@ -186,6 +186,27 @@ async fn bulk_sessions(backend: Backend) {
             Value::from(2.0)
         ]]
     );
+    // Columns with one value for every row of a batch (bound once on SQLite,
+    // appended to each COPY line on PostgreSQL), escapes included.
+    let constant = bala_store::Batch::new(
+        "bulk_t",
+        &["k"],
+        (5_000..5_003i64).map(|k| vec![Value::from(k)]).collect(),
+    )
+    .constant("name", awkward)
+    .constant("x", 0.5);
+    assert_eq!(b.insert_all(vec![constant]).await.unwrap(), 3);
+    let mut q3 = Sql::new("SELECT k, name, x FROM bulk_t WHERE k >= ");
+    q3.push_arg(5_000i64).push(" ORDER BY k");
+    assert_eq!(
+        b.fetch(&q3).await.unwrap(),
+        (5_000..5_003i64)
+            .map(|k| vec![Value::from(k), Value::from(awkward), Value::from(0.5)])
+            .collect::<Vec<_>>()
+    );
+    let mut tidy = Sql::new("DELETE FROM bulk_t WHERE k >= ");
+    tidy.push_arg(5_000i64);
+    assert_eq!(b.execute(&tidy).await.unwrap(), 3);
     let outside: i64 = bala_store::sqlx::query("SELECT COUNT(*) FROM bulk_t")
         .fetch_one(db.reader())
         .await

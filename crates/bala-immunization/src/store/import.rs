@@ -16,7 +16,8 @@ use bala_store::audit::{self, NewEntry};
 use bala_store::sqlx::Row as _;
 use bala_store::{time_fmt, Batch, Bulk, Db, Sql, Value};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+// Keys come from uploaded files; foldhash is seeded per process.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 /// What became of one row.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -240,7 +241,10 @@ async fn recorded_external_ids(
 /// (PostgreSQL; see [`bala_store::Db::vacuum`]).
 const VACUUM_AFTER: usize = 50_000;
 
-const DOSE_COLS: [&str; 14] = [
+/// The columns of a dose row; the import's source, time and author, the
+/// `historical` mark and the status are the same in every row (constants of
+/// the batch, see [`dose_batch`]).
+const DOSE_COLS: [&str; 9] = [
     "person_id",
     "given_on",
     "product",
@@ -248,13 +252,8 @@ const DOSE_COLS: [&str; 14] = [
     "lot",
     "lot_expiry",
     "flags",
-    "historical",
     "area_code",
-    "source",
     "external_id",
-    "created_at",
-    "created_by",
-    "status",
 ];
 
 /// A row that passed every check, waiting to be written.
@@ -263,7 +262,10 @@ struct Accepted<'c> {
     person: i64,
     /// Where the child lives now (borrowed from the children read for the file).
     area: &'c str,
-    dose: doses::ValidInput,
+    /// Boxed so the million-row vectors of checked rows stay a few words a
+    /// row: every copy of one touches fresh memory, which this VM pays for
+    /// (the kernel clears each new page).
+    dose: Box<doses::ValidInput>,
     ext: String,
 }
 
@@ -332,7 +334,7 @@ fn check_row<'c>(
             .collect(),
         ..Default::default()
     };
-    let dose = doses::check(cal, birth, &input).map_err(Rejected::Dose)?;
+    let dose = Box::new(doses::check(cal, birth, &input).map_err(Rejected::Dose)?);
     let ext = match get("external_id") {
         "" => format!(
             "{source}:{}:{}:{}",
@@ -352,12 +354,13 @@ fn check_row<'c>(
 }
 
 /// Checks every row, in as many parts as there are cores; returns each row's
-/// line and outcome in file order. `progress` hears from the first part.
+/// line and outcome in file order, part by part (left apart rather than
+/// copied into one vector). `progress` hears from the first part.
 fn check_all<'c>(
     file: &Table,
     check: &(dyn Fn(usize, Row<'_>) -> Checked<'c> + Sync),
     progress: &mut (dyn FnMut(usize, usize) + Send),
-) -> Vec<(usize, Checked<'c>)> {
+) -> Vec<Vec<(usize, Checked<'c>)>> {
     let total = file.len();
     let parts = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -383,12 +386,12 @@ fn check_all<'c>(
             .filter(|r| !r.is_empty())
             .map(|r| s.spawn(move || part(r, &mut |_| {})))
             .collect();
-        let mut out = match first {
+        let mut out = vec![match first {
             Some(r) => part(r, &mut |i| progress((i * parts).min(total), total)),
             None => Vec::new(),
-        };
+        }];
         for h in others {
-            out.extend(h.join().expect("a dose check panicked"));
+            out.push(h.join().expect("a dose check panicked"));
         }
         out
     })
@@ -464,7 +467,7 @@ pub async fn doses(
     lap("children read");
     let check = |line: usize, row: Row<'_>| check_row(row, line, (&by_iin, &by_id), cal, source);
     let mut accepted: Vec<Accepted> = Vec::with_capacity(total);
-    for (line, checked) in check_all(file, &check, progress) {
+    for (line, checked) in check_all(file, &check, progress).into_iter().flatten() {
         match checked {
             Ok(a) => accepted.push(a),
             Err(Rejected::Child(field, why)) => report.push(line, "rejected", field, why),
@@ -510,11 +513,9 @@ pub async fn doses(
             }
         }
     }
-    let to_write: Vec<Accepted> = accepted
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(a, k)| k.then_some(a))
-        .collect();
+    let mut to_write = accepted;
+    let mut kept = keep.into_iter();
+    to_write.retain(|_| kept.next().unwrap_or(false));
     lap("external ids checked");
     if dry_run {
         for a in &to_write {
@@ -626,7 +627,7 @@ async fn write_doses(
         let cleared = refresh.clear(bulk, &ids, &prior).await?;
         let new: Vec<&Accepted> = slice.iter().flat_map(|c| c.iter().copied()).collect();
         let build = async {
-            let doses = Batch::new("imm_doses", &DOSE_COLS, dose_rows(ctx, source, &now, &new));
+            let doses = dose_batch(ctx, source, &now, &new);
             let derived = refresh.derive(&cleared, &with_new(recorded, &new));
             let mut batches = vec![doses];
             batches.extend(derived.batches());
@@ -683,8 +684,9 @@ fn audit_entries(ctx: Ctx<'_>, source: &str, slice: &[&[&Accepted<'_>]]) -> Vec<
 }
 
 /// The `imm_doses` rows of a slice's new doses.
-fn dose_rows(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted<'_>]) -> Vec<Vec<Value>> {
-    new.iter()
+fn dose_batch(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted<'_>]) -> Batch {
+    let rows = new
+        .iter()
         .map(|a| {
             vec![
                 Value::from(a.person),
@@ -694,16 +696,17 @@ fn dose_rows(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted<'_>]) -> Ve
                 Value::Text(a.dose.lot.clone()),
                 Value::Text(a.dose.lot_expiry.map(super::iso)),
                 Value::from(facts::flags_to_text(&a.dose.flags)),
-                Value::from(1i64),
                 Value::from(a.area),
-                Value::from(source),
                 Value::from(a.ext.as_str()),
-                Value::from(now),
-                Value::from(ctx.actor.name.as_str()),
-                Value::from("recorded"),
             ]
         })
-        .collect()
+        .collect();
+    Batch::new("imm_doses", &DOSE_COLS, rows)
+        .constant("historical", 1i64)
+        .constant("source", source)
+        .constant("created_at", now)
+        .constant("created_by", ctx.actor.name.as_str())
+        .constant("status", "recorded")
 }
 
 /// A slice's recorded doses (grouped by person) with its new ones, grouped by
