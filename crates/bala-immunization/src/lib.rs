@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "external_ids_bytewise",
         sql: include_str!("../migrations/3012_external_ids_bytewise.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3013,
+        name: "person_index_keys",
+        sql: include_str!("../migrations/3013_person_index_keys.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

@@ -233,13 +233,30 @@ impl Bulk {
     /// the session: its planner otherwise still believes the table is as small
     /// as before the load and scans it whole for every later lookup of the
     /// session. (SQLite's planner does not plan these lookups by statistics.)
-    pub async fn analyze(&mut self, table: &str) -> Result<(), StoreError> {
-        if let Inner::Postgres(conn) = &mut self.inner {
+    ///
+    /// Statistics that exist and have seen at most a tenth of the table
+    /// change since (autovacuum's own threshold) are left as they are:
+    /// sampling costs 0.3 s for a register of 190 000 people. Returns whether
+    /// it analysed.
+    pub async fn analyze(&mut self, table: &str) -> Result<bool, StoreError> {
+        let Inner::Postgres(conn) = &mut self.inner else {
+            return Ok(false);
+        };
+        let stale: bool = sqlx::query_scalar(
+            "SELECT c.reltuples < 0 OR COALESCE(s.n_mod_since_analyze, 0) > c.reltuples / 10 + 50 \
+             FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+             WHERE c.oid = CAST($1 AS TEXT)::regclass",
+        )
+        .bind(table)
+        .fetch_one(&mut **conn)
+        .await
+        .map_err(pg_err)?;
+        if stale {
             conn.execute(format!("ANALYZE {table}").as_str())
                 .await
                 .map_err(pg_err)?;
         }
-        Ok(())
+        Ok(stale)
     }
 
     /// Whether [`Bulk::defer_indexes`] pays for writing `incoming` rows into

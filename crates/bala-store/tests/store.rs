@@ -213,6 +213,11 @@ async fn bulk_sessions(backend: Backend) {
         .unwrap()
         .get(0);
     assert_eq!(outside, 0, "nothing is visible before commit");
+    // A table never analysed is analysed (PostgreSQL; SQLite has nothing to do).
+    let postgres = backend == Backend::Postgres;
+    assert_eq!(b.analyze("bulk_t").await.unwrap(), postgres);
+    // Statistics just taken are fresh: not sampled again.
+    assert!(!b.analyze("bulk_t").await.unwrap());
     b.commit().await.unwrap();
     // The fast reader sees the same rows the session wrote.
     assert_eq!(db.rows(&q).await.unwrap(), got);

@@ -433,7 +433,8 @@ pub async fn doses(
     if file.len() >= VACUUM_AFTER {
         // A register loaded just before (people imported, a fresh database)
         // may have no statistics yet, and PostgreSQL then plans the id-list
-        // lookups below as scans of the whole table.
+        // lookups below as scans of the whole table. (Tables whose
+        // statistics are fresh are left alone.)
         for table in facts::BULK_TABLES {
             bulk.analyze(table).await?;
         }
