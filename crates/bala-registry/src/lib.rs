@@ -14,11 +14,18 @@ pub mod scope;
 
 use bala_store::migrate::Migration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 2001,
-    name: "registry",
-    sql: include_str!("../migrations/2001_registry.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 2001,
+        name: "registry",
+        sql: include_str!("../migrations/2001_registry.sql"),
+    },
+    Migration {
+        version: 2002,
+        name: "relationships_by_person",
+        sql: include_str!("../migrations/2002_relationships_by_person.sql"),
+    },
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
