@@ -586,9 +586,9 @@ fn pg_row(r: &sqlx::postgres::PgRow) -> Result<Vec<Value>, StoreError> {
         .collect()
 }
 
-/// One row in COPY's text format: tab-separated, `\N` for NULL, with
-/// backslash, tab, newline and carriage return escaped.
-/// A row's values in COPY's text format, tab-separated, without the newline.
+/// A row's values in COPY's text format: tab-separated, `\N` for NULL, with
+/// backslash, tab, newline and carriage return escaped; no newline (the
+/// caller appends a batch's constants first).
 fn copy_values(buf: &mut String, row: &[Value]) {
     for (i, v) in row.iter().enumerate() {
         if i > 0 {
