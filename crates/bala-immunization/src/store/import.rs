@@ -601,8 +601,8 @@ async fn write_doses(
     // dose table's person index, the facts) then grow at their end. They go
     // by area first when the indexes are built afterwards: PostgreSQL then
     // sorts nearly sorted rows for the widest index, the area one (its build
-    // took 1.7–2.1 s instead of 2.2–2.7 s for a register's load; the same
-    // order cost SQLite, which keeps its indexes up, 2–3 s more).
+    // took 1.7–2.1 s instead of 2.2–2.9 s for a register's load; the same
+    // order cost SQLite, which keeps its indexes up, 1–3 s more).
     let mut order: Vec<&Accepted> = rows.iter().collect();
     if deferred {
         order.sort_by_key(|a| (a.area, a.person));
