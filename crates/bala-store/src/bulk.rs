@@ -37,7 +37,17 @@ pub struct Bulk {
 enum Inner {
     /// `None` only while a blocking call has the connection.
     Sqlite(Option<rusqlite::Connection>),
-    Postgres(Box<PgConnection>),
+    /// `None` only while a COPY task has the connection ([`Bulk::insert_all`]).
+    Postgres(Option<Box<PgConnection>>),
+}
+
+fn broken() -> StoreError {
+    StoreError::Other("bulk session broken by an earlier failure".into())
+}
+
+/// The PostgreSQL connection in `slot`, unless a failed task kept it.
+fn held(slot: &mut Option<Box<PgConnection>>) -> Result<&mut PgConnection, StoreError> {
+    slot.as_deref_mut().ok_or_else(broken)
 }
 
 pub(crate) fn sqlite_err(e: rusqlite::Error) -> StoreError {
@@ -102,7 +112,7 @@ impl Db {
                 let mut conn = PgConnection::connect(self.url()).await?;
                 conn.execute("BEGIN").await?;
                 Ok(Bulk {
-                    inner: Inner::Postgres(Box::new(conn)),
+                    inner: Inner::Postgres(Some(Box::new(conn))),
                     _writer: None,
                     deferred: Vec::new(),
                 })
@@ -120,9 +130,7 @@ impl Bulk {
         let Inner::Sqlite(slot) = &mut self.inner else {
             unreachable!("called on a SQLite session only")
         };
-        let conn = slot
-            .take()
-            .ok_or_else(|| StoreError::Other("bulk session broken by an earlier panic".into()))?;
+        let conn = slot.take().ok_or_else(broken)?;
         let (conn, out) = tokio::task::spawn_blocking(move || {
             let out = f(&conn);
             (conn, out)
@@ -186,12 +194,28 @@ impl Bulk {
                 drop(batches);
                 Ok(n)
             }
-            Inner::Postgres(conn) => {
-                let mut n = 0;
-                for b in &batches {
-                    n += copy_in(conn, b).await?;
-                }
-                Ok(n)
+            Inner::Postgres(slot) => {
+                // The COPY runs as a task of its own, so that the server is
+                // fed while the caller builds its next batches on its own
+                // thread: under `join!` the COPY was only polled between the
+                // caller's awaits, and the server sat idle while the caller
+                // computed (half of both cores idle through an import's
+                // write phase).
+                let mut conn = slot.take().ok_or_else(broken)?;
+                let (conn, n) = tokio::spawn(async move {
+                    let mut n = 0;
+                    for b in &batches {
+                        match copy_in(&mut conn, b).await {
+                            Ok(k) => n += k,
+                            Err(e) => return (conn, Err(e)),
+                        }
+                    }
+                    (conn, Ok(n))
+                })
+                .await
+                .map_err(join_err)?;
+                *slot = Some(conn);
+                n
             }
         }
     }
@@ -208,8 +232,8 @@ impl Bulk {
                 })
                 .await
             }
-            Inner::Postgres(conn) => {
-                let done = pg_query(sql).execute(&mut **conn).await.map_err(pg_err)?;
+            Inner::Postgres(slot) => {
+                let done = pg_query(sql).execute(held(slot)?).await.map_err(pg_err)?;
                 Ok(done.rows_affected())
             }
         }
@@ -222,8 +246,8 @@ impl Bulk {
                 let (text, args) = (sql.text().to_owned(), sql.args().to_vec());
                 self.sqlite(move |c| sqlite_rows(c, &text, &args)).await
             }
-            Inner::Postgres(conn) => {
-                let rows = pg_query(sql).fetch_all(&mut **conn).await.map_err(pg_err)?;
+            Inner::Postgres(slot) => {
+                let rows = pg_query(sql).fetch_all(held(slot)?).await.map_err(pg_err)?;
                 rows.iter().map(pg_row).collect()
             }
         }
@@ -239,16 +263,17 @@ impl Bulk {
     /// sampling costs 0.3 s for a register of 190 000 people. Returns whether
     /// it analysed.
     pub async fn analyze(&mut self, table: &str) -> Result<bool, StoreError> {
-        let Inner::Postgres(conn) = &mut self.inner else {
+        let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(false);
         };
+        let conn = held(slot)?;
         let stale: bool = sqlx::query_scalar(
             "SELECT c.reltuples < 0 OR COALESCE(s.n_mod_since_analyze, 0) > c.reltuples / 10 + 50 \
              FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
              WHERE c.oid = CAST($1 AS TEXT)::regclass",
         )
         .bind(table)
-        .fetch_one(&mut **conn)
+        .fetch_one(&mut *conn)
         .await
         .map_err(pg_err)?;
         if stale {
@@ -277,13 +302,14 @@ impl Bulk {
         table: &str,
         incoming: usize,
     ) -> Result<bool, StoreError> {
-        let Inner::Postgres(conn) = &mut self.inner else {
+        let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(false);
         };
+        let conn = held(slot)?;
         let held: Option<f32> =
             sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)")
                 .bind(table)
-                .fetch_optional(&mut **conn)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(pg_err)?;
         // -1: never analysed (PostgreSQL 14+); then count.
@@ -292,7 +318,7 @@ impl Bulk {
             Some(n) if n >= 0.0 => n as f64,
             Some(_) => {
                 let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-                    .fetch_one(&mut **conn)
+                    .fetch_one(&mut *conn)
                     .await
                     .map_err(pg_err)?;
                 n as f64
@@ -312,12 +338,13 @@ impl Bulk {
     /// to the tables they reference. A session that reads `table` by an index
     /// must do so before calling this.
     pub async fn defer_indexes(&mut self, table: &str) -> Result<(), StoreError> {
-        let Inner::Postgres(conn) = &mut self.inner else {
+        let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(());
         };
+        let conn = held(slot)?;
         let plan: Vec<(String, String)> = sqlx::query_as(DEFERRABLE)
             .bind(table)
-            .fetch_all(&mut **conn)
+            .fetch_all(&mut *conn)
             .await
             .map_err(pg_err)?;
         for (drop, _) in &plan {
@@ -335,9 +362,10 @@ impl Bulk {
         if self.deferred.is_empty() {
             return Ok(());
         }
-        let Inner::Postgres(conn) = &mut self.inner else {
+        let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(());
         };
+        let conn = held(slot)?;
         // Sorting an index of a national register in memory rather than in
         // temporary files (the default is 64 MB).
         conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -354,8 +382,8 @@ impl Bulk {
         self.rebuild_deferred().await?;
         match &mut self.inner {
             Inner::Sqlite(_) => self.sqlite(|c| c.execute_batch("COMMIT")).await,
-            Inner::Postgres(conn) => {
-                conn.execute("COMMIT").await.map_err(pg_err)?;
+            Inner::Postgres(slot) => {
+                held(slot)?.execute("COMMIT").await.map_err(pg_err)?;
                 Ok(())
             }
         }
