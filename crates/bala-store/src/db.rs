@@ -180,12 +180,31 @@ impl Db {
     /// checkpoint: it does not wait for readers).
     pub async fn vacuum(&self, tables: &[&str]) -> Result<(), StoreError> {
         match self.backend {
-            Backend::Postgres if !tables.is_empty() => {
-                // VACUUM cannot run in a transaction: one statement on a pooled connection.
-                let sql = format!("VACUUM (ANALYZE) {}", tables.join(", "));
-                sqlx::query(&sql).execute(&self.write).await?;
+            Backend::Postgres => {
+                // VACUUM cannot run in a transaction. One statement for all
+                // tables vacuums them one after the other on one core; here
+                // a lane per core takes the next table on a pooled
+                // connection of its own.
+                let queue = std::sync::Arc::new(std::sync::Mutex::new(
+                    tables.iter().rev().map(|t| t.to_string()).collect::<Vec<_>>(),
+                ));
+                let lanes = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let mut runs = tokio::task::JoinSet::<Result<(), sqlx::Error>>::new();
+                for _ in 0..lanes.min(tables.len()) {
+                    let (pool, queue) = (self.write.clone(), queue.clone());
+                    runs.spawn(async move {
+                        loop {
+                            let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                            let Some(t) = next else { return Ok(()) };
+                            let sql = format!("VACUUM (ANALYZE) {t}");
+                            sqlx::query(&sql).execute(&pool).await?;
+                        }
+                    });
+                }
+                while let Some(run) = runs.join_next().await {
+                    run.map_err(|e| StoreError::Other(format!("vacuum: {e}")))??;
+                }
             }
-            Backend::Postgres => {}
             Backend::Sqlite => {
                 sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&self.write)
