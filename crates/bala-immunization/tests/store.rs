@@ -422,6 +422,7 @@ async fn journey(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(real.imported, 2);
+    assert_doses_refer_to_what_exists(db).await;
     let again = import::doses(db, ctx, &table, "csv", false, &mut |_, _| {})
         .await
         .unwrap();
@@ -1196,6 +1197,20 @@ async fn count(db: &bala_store::Db, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// Every dose's child, area and campaign exist. The dose import checks these
+/// itself and writes with SQLite's foreign keys off (`References::Caller`,
+/// ADR 0027), so this asks what the database would have.
+async fn assert_doses_refer_to_what_exists(db: &bala_store::Db) {
+    let dangling = count(
+        db,
+        "SELECT COUNT(*) FROM imm_doses d WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = d.person_id) \
+         OR NOT EXISTS (SELECT 1 FROM areas a WHERE a.code = d.area_code) \
+         OR (d.campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM imm_campaigns c WHERE c.id = d.campaign_id))",
+    )
+    .await;
+    assert_eq!(dangling, 0, "doses referring to rows that do not exist");
+}
+
 /// The synthetic cohort on either database: every mother linked, every
 /// refusal and contraindication stored, duplicates carrying no IIN.
 async fn synth_writes_what_it_reports(backend: Backend) {
@@ -1470,6 +1485,7 @@ async fn a_register_imported_in_slices_matches_its_rebuild(backend: Backend) {
         count(db, "SELECT COUNT(*) FROM imm_doses").await as usize,
         report.imported
     );
+    assert_doses_refer_to_what_exists(db).await;
     let (facts, counters) = facts_and_counters(db).await;
     let first_due = first_due_rows(db).await;
     assert!(facts.len() > report.imported / 2 && !first_due.is_empty());

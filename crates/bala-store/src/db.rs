@@ -186,7 +186,11 @@ impl Db {
                 // a lane per core takes the next table on a pooled
                 // connection of its own.
                 let queue = std::sync::Arc::new(std::sync::Mutex::new(
-                    tables.iter().rev().map(|t| t.to_string()).collect::<Vec<_>>(),
+                    tables
+                        .iter()
+                        .rev()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>(),
                 ));
                 let lanes = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let mut runs = tokio::task::JoinSet::<Result<(), sqlx::Error>>::new();

@@ -17,7 +17,7 @@ mod rows;
 pub mod testing;
 pub mod time_fmt;
 
-pub use bulk::{Batch, Bulk};
+pub use bulk::{Batch, Bulk, References};
 pub use db::{redact as redact_url, sqlite_path, Backend, Db, DbOptions, Tx};
 pub use error::{is_unique_violation, StoreError};
 pub use query::{Sql, Value};

@@ -341,6 +341,48 @@ async fn bulk_sessions(backend: Backend) {
     assert_eq!(left, 9);
 }
 
+/// A row referring to nothing: a session whose references the database
+/// checks refuses it on both databases; one that leaves them to its caller
+/// (`References::Caller`) stops SQLite's checks only.
+async fn references_checked_by(backend: Backend) {
+    use bala_store::{References, Value};
+    let t = TestDb::new(backend, &[MIGRATIONS]).await;
+    let db = &t.db;
+    let mut tx = db.begin().await.unwrap();
+    for ddl in [
+        "CREATE TABLE ref_parent (k BIGINT PRIMARY KEY)",
+        "CREATE TABLE ref_child (k BIGINT PRIMARY KEY, parent BIGINT NOT NULL REFERENCES ref_parent (k))",
+    ] {
+        bala_store::sqlx::query(ddl)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let write = |refs| async move {
+        let mut b = db.bulk_with(refs).await?;
+        b.insert(
+            "ref_child",
+            &["k", "parent"],
+            vec![vec![Value::from(1), Value::from(404)]],
+        )
+        .await?;
+        b.commit().await
+    };
+    assert!(write(References::Database).await.is_err());
+    let stored = write(References::Caller).await;
+    assert_eq!(stored.is_ok(), backend == Backend::Sqlite, "{stored:?}");
+}
+
+#[tokio::test]
+async fn references_sqlite() {
+    references_checked_by(Backend::Sqlite).await;
+}
+#[tokio::test]
+async fn references_postgres() {
+    references_checked_by(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn bulk_sqlite() {
     bulk_sessions(Backend::Sqlite).await;

@@ -14,7 +14,7 @@ use bala_registry::people::{self, CreateOutcome, Ctx};
 use bala_registry::person::PersonInput;
 use bala_store::audit::{self, NewEntry};
 use bala_store::sqlx::Row as _;
-use bala_store::{time_fmt, Batch, Bulk, Db, Sql, Value};
+use bala_store::{time_fmt, Batch, Bulk, Db, References, Sql, Value};
 use serde::Serialize;
 // Keys come from uploaded files; foldhash is seeded per process.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
@@ -429,7 +429,10 @@ pub async fn doses(
             p.push((what.to_string(), at));
         }
     };
-    let mut bulk = db.bulk().await?;
+    // Every row the doses refer to is read in this session: each child, by
+    // `children_by` below, and with it the area a dose is filed under (the
+    // child's own); imported doses name no campaign.
+    let mut bulk = db.bulk_with(References::Caller).await?;
     if file.len() >= VACUUM_AFTER {
         // A register loaded just before (people imported, a fresh database)
         // may have no statistics yet, and PostgreSQL then plans the id-list
