@@ -5,6 +5,18 @@ use bala_store::migrate::MIGRATIONS;
 use bala_store::testing::TestDb;
 use bala_store::{Backend, Row};
 
+/// Runs `statements` in one transaction and commits it.
+async fn run_all(db: &bala_store::Db, statements: &[&str]) {
+    let mut tx = db.begin().await.unwrap();
+    for sql in statements {
+        bala_store::sqlx::query(sql)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
 async fn audit_chain_detects_tampering(backend: Backend) {
     let t = TestDb::new(backend, &[MIGRATIONS]).await;
     let db = &t.db;
@@ -67,12 +79,7 @@ async fn audit_chain_detects_tampering(backend: Backend) {
         ]
     );
 
-    let mut tx = db.begin().await.unwrap();
-    bala_store::sqlx::query("DELETE FROM audit_log WHERE seq = 5")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    run_all(db, &["DELETE FROM audit_log WHERE seq = 5"]).await;
     let cut = audit::verify(db).await.unwrap();
     assert!(
         cut.problems.contains(&Problem::Truncated {
@@ -145,14 +152,11 @@ async fn bulk_sessions(backend: Backend) {
     use bala_store::{Sql, Value};
     let t = TestDb::new(backend, &[MIGRATIONS]).await;
     let db = &t.db;
-    let mut tx = db.begin().await.unwrap();
-    bala_store::sqlx::query(
-        "CREATE TABLE bulk_t (k BIGINT PRIMARY KEY, name TEXT, x DOUBLE PRECISION)",
+    run_all(
+        db,
+        &["CREATE TABLE bulk_t (k BIGINT PRIMARY KEY, name TEXT, x DOUBLE PRECISION)"],
     )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     let awkward = "tab\there, new\nline, back\\slash, «Қазақ»";
     let rows: Vec<Vec<Value>> = (0..2_000i64)
         .map(|k| {
@@ -326,12 +330,7 @@ async fn bulk_sessions(backend: Backend) {
     assert_eq!(report.entries, 9);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     // The ordinary write path works again once the session is gone.
-    let mut tx = db.begin().await.unwrap();
-    bala_store::sqlx::query("DELETE FROM bulk_t WHERE k = 0")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    run_all(db, &["DELETE FROM bulk_t WHERE k = 0"]).await;
     // Vacuuming after a load runs outside any transaction and keeps the rows.
     db.vacuum(&["bulk_t", "audit_log"]).await.unwrap();
     let left: i64 = bala_store::sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
@@ -348,17 +347,14 @@ async fn references_checked_by(backend: Backend) {
     use bala_store::{References, Value};
     let t = TestDb::new(backend, &[MIGRATIONS]).await;
     let db = &t.db;
-    let mut tx = db.begin().await.unwrap();
-    for ddl in [
-        "CREATE TABLE ref_parent (k BIGINT PRIMARY KEY)",
-        "CREATE TABLE ref_child (k BIGINT PRIMARY KEY, parent BIGINT NOT NULL REFERENCES ref_parent (k))",
-    ] {
-        bala_store::sqlx::query(ddl)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    run_all(
+        db,
+        &[
+            "CREATE TABLE ref_parent (k BIGINT PRIMARY KEY)",
+            "CREATE TABLE ref_child (k BIGINT PRIMARY KEY, parent BIGINT NOT NULL REFERENCES ref_parent (k))",
+        ],
+    )
+    .await;
     let write = |refs| async move {
         let mut b = db.bulk_with(refs).await?;
         b.insert(
@@ -420,21 +416,18 @@ async fn deferred_indexes(backend: Backend) {
     use bala_store::Value;
     let t = TestDb::new(backend, &[MIGRATIONS]).await;
     let db = &t.db;
-    let mut tx = db.begin().await.unwrap();
-    for sql in [
-        "CREATE TABLE def_parent (code TEXT PRIMARY KEY)",
-        "CREATE TABLE def_t (k BIGINT PRIMARY KEY, parent TEXT NOT NULL REFERENCES def_parent (code),
+    run_all(
+        db,
+        &[
+            "CREATE TABLE def_parent (code TEXT PRIMARY KEY)",
+            "CREATE TABLE def_t (k BIGINT PRIMARY KEY, parent TEXT NOT NULL REFERENCES def_parent (code),
              ext TEXT UNIQUE, n BIGINT)",
-        "CREATE INDEX def_t_parent ON def_t (parent, n)",
-        "CREATE INDEX def_t_some ON def_t (n) WHERE n > 5",
-        "INSERT INTO def_parent (code) VALUES ('a'), ('b')",
-    ] {
-        bala_store::sqlx::query(sql)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+            "CREATE INDEX def_t_parent ON def_t (parent, n)",
+            "CREATE INDEX def_t_some ON def_t (n) WHERE n > 5",
+            "INSERT INTO def_parent (code) VALUES ('a'), ('b')",
+        ],
+    )
+    .await;
     let before = schema_of(db, "def_t").await;
     let pg = backend == Backend::Postgres;
     if pg {
