@@ -46,7 +46,7 @@ fn broken() -> StoreError {
 }
 
 /// The PostgreSQL connection in `slot`, unless a failed task kept it.
-fn held(slot: &mut Option<Box<PgConnection>>) -> Result<&mut PgConnection, StoreError> {
+fn connection(slot: &mut Option<Box<PgConnection>>) -> Result<&mut PgConnection, StoreError> {
     slot.as_deref_mut().ok_or_else(broken)
 }
 
@@ -262,7 +262,10 @@ impl Bulk {
                 .await
             }
             Inner::Postgres(slot) => {
-                let done = pg_query(sql).execute(held(slot)?).await.map_err(pg_err)?;
+                let done = pg_query(sql)
+                    .execute(connection(slot)?)
+                    .await
+                    .map_err(pg_err)?;
                 Ok(done.rows_affected())
             }
         }
@@ -276,7 +279,10 @@ impl Bulk {
                 self.sqlite(move |c| sqlite_rows(c, &text, &args)).await
             }
             Inner::Postgres(slot) => {
-                let rows = pg_query(sql).fetch_all(held(slot)?).await.map_err(pg_err)?;
+                let rows = pg_query(sql)
+                    .fetch_all(connection(slot)?)
+                    .await
+                    .map_err(pg_err)?;
                 rows.iter().map(pg_row).collect()
             }
         }
@@ -295,7 +301,7 @@ impl Bulk {
         let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(false);
         };
-        let conn = held(slot)?;
+        let conn = connection(slot)?;
         let stale: bool = sqlx::query_scalar(
             "SELECT c.reltuples < 0 OR COALESCE(s.n_mod_since_analyze, 0) > c.reltuples / 10 + 50 \
              FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
@@ -334,7 +340,7 @@ impl Bulk {
         let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(false);
         };
-        let conn = held(slot)?;
+        let conn = connection(slot)?;
         let held: Option<f32> =
             sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)")
                 .bind(table)
@@ -370,7 +376,7 @@ impl Bulk {
         let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(());
         };
-        let conn = held(slot)?;
+        let conn = connection(slot)?;
         let plan: Vec<(String, String)> = sqlx::query_as(DEFERRABLE)
             .bind(table)
             .fetch_all(&mut *conn)
@@ -394,7 +400,7 @@ impl Bulk {
         let Inner::Postgres(slot) = &mut self.inner else {
             return Ok(());
         };
-        let conn = held(slot)?;
+        let conn = connection(slot)?;
         // Sorting an index of a national register in memory rather than in
         // temporary files (the default is 64 MB).
         conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -412,7 +418,7 @@ impl Bulk {
         match &mut self.inner {
             Inner::Sqlite(_) => self.sqlite(|c| c.execute_batch("COMMIT")).await,
             Inner::Postgres(slot) => {
-                held(slot)?.execute("COMMIT").await.map_err(pg_err)?;
+                connection(slot)?.execute("COMMIT").await.map_err(pg_err)?;
                 Ok(())
             }
         }
