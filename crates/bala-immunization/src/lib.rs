@@ -87,6 +87,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "person_index_keys",
         sql: include_str!("../migrations/3013_person_index_keys.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3014,
+        name: "dose_batches",
+        sql: include_str!("../migrations/3014_dose_batches.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.

@@ -340,7 +340,10 @@ async fn journey(backend: Backend) {
     };
     let fields: Vec<&str> = v.0.iter().map(|f| f.field.as_str()).collect();
     assert!(fields.contains(&"product") && fields.contains(&"given_on") && fields.contains(&"lot"));
-    assert_eq!(card::dose_rows(db, older).await.unwrap().len(), 2);
+    let rows = card::dose_rows(db, older).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    // Recorded one by one, a dose keeps its own provenance (no batch).
+    assert_provenance(&rows, "ui", &ctx.actor.name);
 
     // Entered in error: stops counting at once.
     let wrong = c.doses[1].id;
@@ -452,7 +455,20 @@ async fn journey(backend: Backend) {
         .unwrap()
         .problems
         .is_empty());
-    assert_eq!(card::dose_rows(db, younger).await.unwrap().len(), 3);
+    let rows = card::dose_rows(db, younger).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    // Each import that wrote left its provenance once, as a batch its doses
+    // point to (migration 3014), and the card reads it from there.
+    assert_provenance(&rows, "csv", &ctx.actor.name);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM imm_dose_batches").await, 2);
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM imm_doses WHERE batch_id IS NOT NULL AND source = '' AND created_by = '' AND created_at = ''"
+        )
+        .await,
+        3
+    );
     let younger_cov = cohort(db, younger_birth.year()).await;
     assert_eq!(younger_cov.dose("BCG").unwrap().vaccinated, 1);
     assert_eq!(younger_cov.dose("DTP1").unwrap().vaccinated, 1);
@@ -1197,7 +1213,16 @@ async fn count(db: &bala_store::Db, sql: &str) -> i64 {
         .unwrap()
 }
 
-/// Every dose's child, area and campaign exist. The dose import checks these
+/// Every row shows `source` and `created_by` as where the dose came from.
+fn assert_provenance(rows: &[card::DoseRow], source: &str, by: &str) {
+    assert!(
+        rows.iter()
+            .all(|r| r.source == source && r.created_by == by),
+        "{rows:?}"
+    );
+}
+
+/// Every dose's child, area, campaign and import batch exist. The dose import checks these
 /// itself and writes with SQLite's foreign keys off (`References::Caller`,
 /// ADR 0027), so this asks what the database would have.
 async fn assert_doses_refer_to_what_exists(db: &bala_store::Db) {
@@ -1205,7 +1230,8 @@ async fn assert_doses_refer_to_what_exists(db: &bala_store::Db) {
         db,
         "SELECT COUNT(*) FROM imm_doses d WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = d.person_id) \
          OR NOT EXISTS (SELECT 1 FROM areas a WHERE a.code = d.area_code) \
-         OR (d.campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM imm_campaigns c WHERE c.id = d.campaign_id))",
+         OR (d.campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM imm_campaigns c WHERE c.id = d.campaign_id)) \
+         OR (d.batch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM imm_dose_batches b WHERE b.id = d.batch_id))",
     )
     .await;
     assert_eq!(dangling, 0, "doses referring to rows that do not exist");

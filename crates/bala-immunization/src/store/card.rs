@@ -61,10 +61,17 @@ pub struct Card {
 
 /// All stored doses of a person, entered-in-error ones included (unaudited).
 pub async fn dose_rows(db: &Db, person_id: i64) -> Result<Vec<DoseRow>, Error> {
-    let rows = sqlx::query("SELECT * FROM imm_doses WHERE person_id = $1 ORDER BY given_on, id")
-        .bind(person_id)
-        .fetch_all(db.reader())
-        .await?;
+    // An imported dose's provenance is its batch's (migration 3014).
+    let rows = sqlx::query(
+        "SELECT d.id, d.given_on, d.product, d.facility, d.lot, d.lot_expiry, d.site, d.route,
+                d.flags, d.historical, d.campaign_id, d.external_id, d.status,
+                COALESCE(b.source, d.source) AS source, COALESCE(b.created_by, d.created_by) AS created_by
+         FROM imm_doses d LEFT JOIN imm_dose_batches b ON b.id = d.batch_id
+         WHERE d.person_id = $1 ORDER BY d.given_on, d.id",
+    )
+    .bind(person_id)
+    .fetch_all(db.reader())
+    .await?;
     let mut out = Vec::new();
     for r in rows {
         out.push(DoseRow {

@@ -593,7 +593,11 @@ async fn write_doses(
     progress: &mut (dyn FnMut(usize, usize) + Send),
     lap: &(dyn Fn(&str) + Sync),
 ) -> Result<(), Error> {
-    let now = time_fmt::now();
+    if rows.is_empty() {
+        // Nothing changes: no batch, no facts, no audit entry.
+        return Ok(());
+    }
+    let batch = provenance(bulk, ctx, source).await?;
     // An initial load writes the dose table without its indexes (ADR 0024),
     // after reading every slice's recorded doses while they are there (at
     // most as many as the load's own rows). Other loads read a slice's
@@ -641,7 +645,7 @@ async fn write_doses(
         let cleared = refresh.clear(bulk, &ids, &prior).await?;
         let new: Vec<&Accepted> = slice.iter().flat_map(|c| c.iter().copied()).collect();
         let build = async {
-            let doses = dose_batch(ctx, source, &now, &new);
+            let doses = dose_batch(batch, &new);
             let derived = refresh.derive(&cleared, &with_new(recorded, &new));
             let mut batches = vec![doses];
             batches.extend(derived.batches());
@@ -697,8 +701,27 @@ fn audit_entries(ctx: Ctx<'_>, source: &str, slice: &[&[&Accepted<'_>]]) -> Vec<
         .collect()
 }
 
-/// The `imm_doses` rows of a slice's new doses.
-fn dose_batch(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted<'_>]) -> Batch {
+/// Writes the import's source, time and author once, as the batch its doses
+/// point to (migration 3014), and returns the batch's id.
+async fn provenance(bulk: &mut Bulk, ctx: Ctx<'_>, source: &str) -> Result<i64, Error> {
+    let mut sql =
+        Sql::new("INSERT INTO imm_dose_batches (source, created_at, created_by) VALUES (");
+    sql.push_arg(source)
+        .push(", ")
+        .push_arg(time_fmt::now())
+        .push(", ")
+        .push_arg(ctx.actor.name.as_str())
+        .push(") RETURNING id");
+    let rows = bulk.fetch(&sql).await?;
+    rows.first()
+        .and_then(|r| r.first())
+        .and_then(Value::int)
+        .ok_or_else(|| bala_store::StoreError::Other("no id for the import's batch".into()).into())
+}
+
+/// The `imm_doses` rows of a slice's new doses. Their own provenance columns
+/// are empty: it is the batch's.
+fn dose_batch(batch: i64, new: &[&Accepted<'_>]) -> Batch {
     let rows = new
         .iter()
         .map(|a| {
@@ -717,9 +740,10 @@ fn dose_batch(ctx: Ctx<'_>, source: &str, now: &str, new: &[&Accepted<'_>]) -> B
         .collect();
     Batch::new("imm_doses", &DOSE_COLS, rows)
         .constant("historical", 1i64)
-        .constant("source", source)
-        .constant("created_at", now)
-        .constant("created_by", ctx.actor.name.as_str())
+        .constant("batch_id", batch)
+        .constant("source", "")
+        .constant("created_at", "")
+        .constant("created_by", "")
         .constant("status", "recorded")
 }
 
