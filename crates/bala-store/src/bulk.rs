@@ -19,6 +19,7 @@
 use crate::db::{sqlite_path, Backend, Db};
 use crate::error::StoreError;
 use crate::query::{Sql, Value};
+use crate::sqlite_insert::Insert;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgConnection;
 use sqlx::{Any, Column, Connection, Executor, Row, TypeInfo};
@@ -200,17 +201,19 @@ impl Bulk {
                     .sqlite(move |c| {
                         let mut n = 0;
                         for b in &batches {
-                            let mut st = c.prepare_cached(&b.sqlite_insert())?;
+                            // The values are bound in place, not copied
+                            // (`sqlite_insert`): they live in `batches`.
+                            let mut st = Insert::prepare(c, &b.sqlite_insert())?;
                             // A statement keeps its bindings from row to row.
                             let own = b.columns.len();
                             for (k, (_, v)) in b.constants.iter().enumerate() {
-                                bind_sqlite(&mut st, own + k + 1, v)?;
+                                st.bind(own + k + 1, v)?;
                             }
                             for row in &b.rows {
                                 for (i, v) in row.iter().enumerate() {
-                                    bind_sqlite(&mut st, i + 1, v)?;
+                                    st.bind(i + 1, v)?;
                                 }
-                                st.raw_execute()?;
+                                st.execute()?;
                             }
                             n += b.rows.len() as u64;
                         }

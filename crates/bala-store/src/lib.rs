@@ -14,6 +14,7 @@ mod error;
 pub mod migrate;
 pub mod query;
 mod rows;
+mod sqlite_insert;
 pub mod testing;
 pub mod time_fmt;
 
