@@ -85,6 +85,8 @@ impl<'c, 'v> Insert<'c, 'v> {
         let rc = unsafe { ffi::sqlite3_step(self.stmt) };
         // Reset even after a failure, so the statement can run again; the
         // error (a constraint, say) is the step's.
+        // SAFETY: `self.stmt` is a live statement; reset keeps its bindings,
+        // whose values outlive it by `'v`.
         let reset = unsafe { ffi::sqlite3_reset(self.stmt) };
         match rc {
             ffi::SQLITE_DONE => self.check(reset),
