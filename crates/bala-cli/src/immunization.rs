@@ -342,7 +342,7 @@ pub async fn import_register(
 pub async fn refresh(db: &Db) -> anyhow::Result<ExitCode> {
     let cals = calendars::all(db).await?;
     let mut bulk = db.bulk().await?;
-    let mut progress = crate::progress::reporter("person ids: valid doses re-derived");
+    let mut progress = crate::progress::reporter("areas: valid doses re-derived");
     let n = facts::rebuild_bulk(&mut bulk, &cals, &mut progress).await?;
     bulk.commit().await?;
     db.vacuum(&facts::BULK_TABLES).await?;

@@ -889,8 +889,10 @@ async fn import_dose(
     // The same vaccine on the same day is the same dose, whatever its id says:
     // so Bala's own export read back (ids are Bala's dose numbers) changes nothing.
     if let Some(r) = sqlx::query(
-        "SELECT id FROM imm_doses WHERE person_id = $1 AND product = $2 AND given_on = $3 ORDER BY id",
+        "SELECT id FROM imm_doses WHERE area_code = $1 AND person_id = $2 AND product = $3 AND given_on = $4
+         ORDER BY id",
     )
+    .bind(&person.area_code)
     .bind(person.id)
     .bind(&d.product)
     .bind(bala_core::date::iso(d.date))

@@ -92,6 +92,11 @@ pub const MIGRATIONS: &[bala_store::migrate::Migration] = &[
         name: "dose_batches",
         sql: include_str!("../migrations/3014_dose_batches.sql"),
     },
+    bala_store::migrate::Migration {
+        version: 3015,
+        name: "doses_by_area_only",
+        sql: include_str!("../migrations/3015_doses_by_area_only.sql"),
+    },
 ];
 
 /// Columns of this pillar's tables that hold a person id, re-pointed when records merge.
@@ -101,13 +106,17 @@ pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[
     bala_registry::people::PersonRef {
         table: "imm_doses",
         column: "person_id",
+        // A dose is filed under its child's area (migration 3015).
+        area: Some("area_code"),
     },
     bala_registry::people::PersonRef {
         table: "imm_contraindications",
         column: "person_id",
+        area: None,
     },
     bala_registry::people::PersonRef {
         table: "imm_refusals",
         column: "person_id",
+        area: None,
     },
 ];

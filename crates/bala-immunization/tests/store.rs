@@ -1080,6 +1080,14 @@ async fn doses_follow_the_child(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(areas_of(kid).await, vec![OTHER.to_string()]);
+    // The card finds the doses under the child's new area (migration 3015).
+    let products = |id: i64| async move {
+        let rows = bala_immunization::store::card::dose_rows(db, id)
+            .await
+            .unwrap();
+        rows.into_iter().map(|d| d.product).collect::<Vec<_>>()
+    };
+    assert_eq!(products(kid).await, ["HEXA"]);
     let overdue = |area: &'static str| duelist::Filter {
         area: area.into(),
         kind: duelist::Kind::Overdue,
@@ -1110,6 +1118,10 @@ async fn doses_follow_the_child(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(areas_of(kid).await, vec![OTHER.to_string()]);
+    let mut merged = products(kid).await;
+    merged.sort();
+    assert_eq!(merged, ["HEXA", "PCV13"]);
+    assert!(products(twin).await.is_empty());
     let listed = duelist::list(db, &actor, &scope, &overdue(OTHER))
         .await
         .unwrap();

@@ -684,6 +684,10 @@ pub async fn history(db: &Db, ctx: Ctx<'_>, id: i64) -> Result<Vec<(i64, Version
 pub struct PersonRef {
     pub table: &'static str,
     pub column: &'static str,
+    /// The table's column holding the person's own area, when its rows are
+    /// indexed by area first: a merge then finds the duplicate's rows under
+    /// the duplicate's area (the dose table has no index led by person).
+    pub area: Option<&'static str>,
 }
 
 /// Merges `duplicate` into `survivor`: the survivor keeps its own values and
@@ -787,8 +791,12 @@ pub async fn merge(
     snapshot(&mut tx, duplicate_id, &ctx.actor.name).await?;
     crate::households::repoint_relationships(&mut tx, survivor_id, duplicate_id).await?;
     for r in refs {
+        let within = match r.area {
+            Some(area) => format!("{area} = (SELECT area_code FROM people WHERE id = $2) AND "),
+            None => String::new(),
+        };
         let sql = format!(
-            "UPDATE {} SET {} = $1 WHERE {} = $2",
+            "UPDATE {} SET {} = $1 WHERE {within}{} = $2",
             r.table, r.column, r.column
         );
         sqlx::query(&sql)

@@ -41,10 +41,12 @@ pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[
     bala_registry::people::PersonRef {
         table: "afp_cases",
         column: "person_id",
+        area: None,
     },
     bala_registry::people::PersonRef {
         table: "measles_cases",
         column: "person_id",
+        area: None,
     },
 ];
 

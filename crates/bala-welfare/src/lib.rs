@@ -45,21 +45,26 @@ pub const PERSON_REFS: &[bala_registry::people::PersonRef] = &[
     bala_registry::people::PersonRef {
         table: "welfare_cases",
         column: "person_id",
+        area: None,
     },
     bala_registry::people::PersonRef {
         table: "welfare_screenings",
         column: "person_id",
+        area: None,
     },
     bala_registry::people::PersonRef {
         table: "welfare_concerns",
         column: "person_id",
+        area: None,
     },
     bala_registry::people::PersonRef {
         table: "welfare_referrals",
         column: "person_id",
+        area: None,
     },
     bala_registry::people::PersonRef {
         table: "welfare_alerts",
         column: "person_id",
+        area: None,
     },
 ];

@@ -61,13 +61,15 @@ pub struct Card {
 
 /// All stored doses of a person, entered-in-error ones included (unaudited).
 pub async fn dose_rows(db: &Db, person_id: i64) -> Result<Vec<DoseRow>, Error> {
-    // An imported dose's provenance is its batch's (migration 3014).
+    // An imported dose's provenance is its batch's (migration 3014); the
+    // doses are found under the child's area (migration 3015).
     let rows = sqlx::query(
         "SELECT d.id, d.given_on, d.product, d.facility, d.lot, d.lot_expiry, d.site, d.route,
                 d.flags, d.historical, d.campaign_id, d.external_id, d.status,
                 COALESCE(b.source, d.source) AS source, COALESCE(b.created_by, d.created_by) AS created_by
          FROM imm_doses d LEFT JOIN imm_dose_batches b ON b.id = d.batch_id
-         WHERE d.person_id = $1 ORDER BY d.given_on, d.id",
+         WHERE d.area_code = (SELECT area_code FROM people WHERE id = $1) AND d.person_id = $1
+         ORDER BY d.given_on, d.id",
     )
     .bind(person_id)
     .fetch_all(db.reader())

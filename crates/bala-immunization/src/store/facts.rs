@@ -63,7 +63,7 @@ pub async fn child_record(
     conn: &mut AnyConnection,
     person_id: i64,
 ) -> Result<Option<ChildRecord>, sqlx::Error> {
-    let Some(p) = sqlx::query("SELECT birth_date, sex FROM people WHERE id = $1")
+    let Some(p) = sqlx::query("SELECT birth_date, sex, area_code FROM people WHERE id = $1")
         .bind(person_id)
         .fetch_optional(&mut *conn)
         .await?
@@ -75,11 +75,14 @@ pub async fn child_record(
         return Ok(None);
     };
     let sex: String = p.try_get("sex")?;
+    let area: String = p.try_get("area_code")?;
     let mut child = ChildRecord::new(birth, sex.parse::<Sex>().ok());
+    // Under the child's area: a dose's is always its child's (migration 3015).
     let doses = sqlx::query(
         "SELECT id, given_on, product, lot_expiry, flags FROM imm_doses
-         WHERE person_id = $1 AND status = 'recorded' ORDER BY given_on, id",
+         WHERE area_code = $1 AND person_id = $2 AND status = 'recorded' ORDER BY given_on, id",
     )
+    .bind(area)
     .bind(person_id)
     .fetch_all(&mut *conn)
     .await?;
@@ -688,13 +691,14 @@ fn born_of(row: &[Value]) -> Option<(i64, Born)> {
 
 /// Re-derives every child's valid doses and rebuilds the counters (after a
 /// calendar edit, a restore, or the synthetic-data generator). Works through
-/// the register in slices of person ids, so memory stays bounded at national
-/// scale. Returns the number of children with doses.
+/// the register one area at a time (its children, then their doses from one
+/// stretch of the area index: the dose table has no index by person,
+/// migration 3015), so memory stays bounded at national scale. Returns the
+/// number of children with doses.
 pub async fn refresh_all(
     conn: &mut AnyConnection,
     calendars: &[Calendar],
 ) -> Result<usize, sqlx::Error> {
-    const SLICE: i64 = 20_000;
     sqlx::query("DELETE FROM imm_facts")
         .execute(&mut *conn)
         .await?;
@@ -706,22 +710,21 @@ pub async fn refresh_all(
     sqlx::query("DELETE FROM imm_first_due")
         .execute(&mut *conn)
         .await?;
-    let max: Option<i64> = sqlx::query("SELECT MAX(person_id) FROM imm_doses")
-        .fetch_one(&mut *conn)
+    let areas: Vec<String> = sqlx::query(AREAS_SELECT)
+        .fetch_all(&mut *conn)
         .await?
-        .try_get(0)?;
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
     let on = today();
     let calendar = in_force(calendars, on);
     let mut children = 0;
     let mut deltas = Deltas::default();
-    let mut lo = 0;
-    while lo <= max.unwrap_or(-1) {
-        let hi = lo + SLICE;
+    for area in &areas {
         let people: HashMap<i64, Born> = sqlx::query(
-            "SELECT id, birth_date, area_code, sex FROM people WHERE id >= $1 AND id < $2 AND merged_into IS NULL",
+            "SELECT id, birth_date, area_code, sex FROM people WHERE area_code = $1 AND merged_into IS NULL",
         )
-        .bind(lo)
-        .bind(hi)
+        .bind(area)
         .fetch_all(&mut *conn)
         .await?
         .iter()
@@ -737,10 +740,9 @@ pub async fn refresh_all(
         .collect();
         let rows = sqlx::query(
             "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses
-             WHERE person_id >= $1 AND person_id < $2 AND status = 'recorded' ORDER BY person_id, given_on, id",
+             WHERE area_code = $1 AND status = 'recorded' ORDER BY person_id, given_on, id",
         )
-        .bind(lo)
-        .bind(hi)
+        .bind(area)
         .fetch_all(&mut *conn)
         .await?;
         let mut admins = Vec::with_capacity(rows.len());
@@ -759,11 +761,13 @@ pub async fn refresh_all(
         d.count_in(&mut deltas);
         insert_facts(conn, &d.facts).await?;
         insert_values(conn, "imm_first_due", &FIRST_DUE_COLS, &d.first_due_rows()).await?;
-        lo = hi;
     }
     apply(conn, deltas).await?;
     Ok(children)
 }
+
+/// The areas people live in, for the rebuilds that go one area at a time.
+const AREAS_SELECT: &str = "SELECT DISTINCT area_code FROM people ORDER BY area_code";
 
 // ---- Bulk sessions (ADR 0013): the same derivation over a `Bulk` transaction,
 // for imports, the synthetic generator and `bala immunization refresh`.
@@ -830,8 +834,12 @@ async fn doses_of(bulk: &mut Bulk, sql: &Sql) -> Result<Vec<(i64, Administration
 const PEOPLE_SELECT: &str =
     "SELECT id, birth_date, area_code, sex FROM people WHERE merged_into IS NULL AND id";
 
-const DOSE_SELECT: &str =
-    "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses WHERE status = 'recorded' AND person_id";
+/// Doses are found under their child's area (the dose table has no index by
+/// person, migration 3015): each child by primary key, then one probe of the
+/// area index. Followed by a condition on `p.id`.
+const DOSE_SELECT: &str = "SELECT d.person_id, d.id, d.given_on, d.product, d.lot_expiry, d.flags \
+     FROM people p JOIN imm_doses d ON d.area_code = p.area_code AND d.person_id = p.id \
+     WHERE d.status = 'recorded' AND p.id";
 
 /// The tables a bulk load of doses changes, for [`bala_store::Db::vacuum`].
 pub const BULK_TABLES: [&str; 6] = [
@@ -966,54 +974,47 @@ impl<'c> BulkRefresh<'c> {
 }
 
 /// Re-derives every child's facts and rebuilds the counters inside a bulk
-/// session, in slices of person ids so memory stays bounded at national
-/// scale. `progress(done, total)` gets person ids. Returns the children with doses.
+/// session, one area at a time (as [`refresh_all`]) so memory stays bounded
+/// at national scale. `progress(done, total)` counts areas. Returns the
+/// children with doses.
 pub async fn rebuild_bulk(
     bulk: &mut Bulk,
     calendars: &[Calendar],
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<usize, StoreError> {
-    const SLICE: i64 = 20_000;
     bulk.execute(&Sql::new("DELETE FROM imm_facts")).await?;
     for table in COUNTERS {
         bulk.execute(&Sql::new(&format!("DELETE FROM {table}")))
             .await?;
     }
     bulk.execute(&Sql::new("DELETE FROM imm_first_due")).await?;
-    let max = bulk
-        .fetch(&Sql::new("SELECT MAX(person_id) FROM imm_doses"))
+    let areas: Vec<String> = bulk
+        .fetch(&Sql::new(AREAS_SELECT))
         .await?
-        .first()
-        .and_then(|r| r[0].int())
-        .unwrap_or(-1);
+        .iter()
+        .map(|r| text(&r[0]))
+        .collect();
     let on = today();
     let calendar = in_force(calendars, on);
     let mut children = 0;
     let mut deltas = Deltas::default();
-    let mut lo = 0;
-    while lo <= max {
-        let hi = lo + SLICE;
-        let mut people_sql = Sql::new(PEOPLE_SELECT);
-        people_sql
-            .push(" >= ")
-            .push_arg(lo)
-            .push(" AND id < ")
-            .push_arg(hi);
+    for (done, area) in areas.iter().enumerate() {
+        let mut people_sql = Sql::new(
+            "SELECT id, birth_date, area_code, sex FROM people WHERE merged_into IS NULL AND area_code = ",
+        );
+        people_sql.push_arg(area.as_str());
         let people = people_of(bulk, &people_sql).await?;
-        let mut doses_sql = Sql::new(DOSE_SELECT);
-        doses_sql
-            .push(" >= ")
-            .push_arg(lo)
-            .push(" AND person_id < ")
-            .push_arg(hi)
-            .push("");
+        let mut doses_sql = Sql::new(
+            "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses \
+             WHERE status = 'recorded' AND area_code = ",
+        );
+        doses_sql.push_arg(area.as_str());
         let doses = doses_of(bulk, &doses_sql).await?;
         let d = derive(calendar, on, &people, &doses);
         children += d.children;
         d.count_in(&mut deltas);
         d.insert(bulk).await?;
-        lo = hi;
-        progress(lo.min(max + 1) as usize, (max + 1) as usize);
+        progress(done + 1, areas.len());
     }
     for sql in deltas.into_statements() {
         bulk.execute(&sql).await?;
