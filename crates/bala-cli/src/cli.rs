@@ -306,7 +306,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::indicators::import(&db, args).await
         }
         Command::Import(ImportCommand::Doses(args)) => {
-            let db = open(&g).await?;
+            // A register's load writes with a rollback journal when nothing
+            // else has the SQLite file open (ADR 0031).
+            let db = open(&g).await?.with_exclusive_loads();
             crate::immunization::import_register(&db, args, false).await
         }
         Command::Import(ImportCommand::People(args)) => {

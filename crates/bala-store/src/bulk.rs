@@ -28,8 +28,12 @@ use sqlx::{Any, Column, Connection, Executor, Row, TypeInfo};
 pub struct Bulk {
     inner: Inner,
     /// The SQLite write-pool connection, held so the process's other writers
-    /// queue behind the load instead of failing with SQLITE_BUSY.
+    /// queue behind the load instead of failing with SQLITE_BUSY (closed
+    /// instead for an exclusive session, which no one else may write beside).
     _writer: Option<PoolConnection<Any>>,
+    /// SQLite only: the session writes with a rollback journal and puts the
+    /// file back into WAL mode at its commit (ADR 0031).
+    exclusive: bool,
     /// Statements that recreate the indexes and constraints
     /// [`Bulk::defer_indexes`] dropped, in the order they must run.
     deferred: Vec<String>,
@@ -104,9 +108,20 @@ impl Db {
     pub async fn bulk_with(&self, refs: References) -> Result<Bulk, StoreError> {
         match self.backend() {
             Backend::Sqlite => {
-                let writer = self.writer().acquire().await?;
+                let mut writer = Some(self.writer().acquire().await?);
                 let path = sqlite_path(self.url())
                     .ok_or_else(|| StoreError::Other("bulk writes need a SQLite file".into()))?;
+                let alone = self.exclusive_loads();
+                if alone {
+                    // Leaving WAL mode needs every connection to the file
+                    // closed, this process's idle ones included. (The write
+                    // connection was acquired first, so no write of this
+                    // process is under way.)
+                    if let Some(w) = writer.take() {
+                        let _ = w.close().await;
+                    }
+                    self.close_idle().await;
+                }
                 // A 256 MiB page cache: index pages of a national register
                 // stay in memory for the length of a load (the default 2 MiB
                 // re-reads them from disk). No checkpoint at the commit: a
@@ -120,21 +135,35 @@ impl Db {
                     References::Database => "ON",
                     References::Caller => "OFF",
                 };
-                let conn = tokio::task::spawn_blocking(move || {
+                let (conn, exclusive) = tokio::task::spawn_blocking(move || {
                     let c = rusqlite::Connection::open(path)?;
+                    let exclusive = alone && rollback_journal(&c);
+                    // A rollback journal's commit syncs the journal, then the
+                    // database; FULL also syncs the journal's header, as the
+                    // write-ahead log needs no such care at NORMAL.
+                    let sync = if exclusive { "FULL" } else { "NORMAL" };
                     c.execute_batch(&format!(
-                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = {keys}; \
+                        "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = {keys}; \
                          PRAGMA busy_timeout = 10000; PRAGMA cache_size = -262144; \
                          PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE;"
                     ))?;
-                    Ok::<_, rusqlite::Error>(c)
+                    Ok::<_, rusqlite::Error>((c, exclusive))
                 })
                 .await
                 .map_err(join_err)?
                 .map_err(sqlite_err)?;
+                if alone && !exclusive {
+                    // Someone else has the file open: an ordinary session,
+                    // which holds the write connection again.
+                    tracing::info!(
+                        "the database is open elsewhere; loading beside its write-ahead log"
+                    );
+                    writer = Some(self.writer().acquire().await?);
+                }
                 Ok(Bulk {
                     inner: Inner::Sqlite(Some(conn)),
-                    _writer: Some(writer),
+                    _writer: writer,
+                    exclusive,
                     deferred: Vec::new(),
                 })
             }
@@ -144,6 +173,7 @@ impl Db {
                 Ok(Bulk {
                     inner: Inner::Postgres(Some(Box::new(conn))),
                     _writer: None,
+                    exclusive: false,
                     deferred: Vec::new(),
                 })
             }
@@ -151,7 +181,25 @@ impl Db {
     }
 }
 
+/// Switches `c`'s file to a rollback journal if no other connection has it
+/// open; says whether it did. It does not wait: another process's connection
+/// makes SQLite refuse at once ("database is locked"), and the session then
+/// goes on in WAL mode.
+fn rollback_journal(c: &rusqlite::Connection) -> bool {
+    let _ = c.execute_batch("PRAGMA busy_timeout = 0");
+    c.query_row("PRAGMA journal_mode = DELETE", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .map(|mode| mode.eq_ignore_ascii_case("delete"))
+    .unwrap_or(false)
+}
+
 impl Bulk {
+    /// Whether this session writes with a rollback journal (ADR 0031).
+    pub fn is_exclusive(&self) -> bool {
+        self.exclusive
+    }
+
     /// Runs `f` with the SQLite connection on a blocking thread.
     async fn sqlite<T: Send + 'static>(
         &mut self,
@@ -419,7 +467,21 @@ impl Bulk {
     pub async fn commit(mut self) -> Result<(), StoreError> {
         self.rebuild_deferred().await?;
         match &mut self.inner {
-            Inner::Sqlite(_) => self.sqlite(|c| c.execute_batch("COMMIT")).await,
+            Inner::Sqlite(_) => {
+                let exclusive = self.exclusive;
+                self.sqlite(move |c| {
+                    c.execute_batch("COMMIT")?;
+                    if exclusive {
+                        // Back to WAL for everyone else. Should this fail, the
+                        // next connection Bala opens sets it (`Db::connect`).
+                        if let Err(e) = c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())) {
+                            tracing::warn!(error = %e, "could not put the database back into WAL mode");
+                        }
+                    }
+                    Ok(())
+                })
+                .await
+            }
             Inner::Postgres(slot) => {
                 connection(slot)?.execute("COMMIT").await.map_err(pg_err)?;
                 Ok(())

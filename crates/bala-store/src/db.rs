@@ -79,6 +79,9 @@ pub struct Db {
     write: AnyPool,
     backend: Backend,
     url: String,
+    /// Whether SQLite bulk sessions may take the file for themselves
+    /// ([`Db::with_exclusive_loads`]).
+    exclusive_loads: bool,
 }
 
 impl Db {
@@ -105,6 +108,7 @@ impl Db {
                     write,
                     backend,
                     url,
+                    exclusive_loads: false,
                 })
             }
             Backend::Postgres => {
@@ -121,8 +125,35 @@ impl Db {
                     write: pool,
                     backend,
                     url: url.to_string(),
+                    exclusive_loads: false,
                 })
             }
+        }
+    }
+
+    /// This handle, whose SQLite bulk sessions write with a rollback journal
+    /// instead of the write-ahead log when no other connection has the file
+    /// open (ADR 0031): a register's load then writes its pages once, not to
+    /// the log and again to the database at the checkpoint. For batch
+    /// commands (`bala import`), never for the server: while such a session
+    /// runs, a process that opens the file waits for it, and gives up after
+    /// SQLite's busy timeout. PostgreSQL is unaffected.
+    pub fn with_exclusive_loads(mut self) -> Db {
+        self.exclusive_loads = true;
+        self
+    }
+
+    pub(crate) fn exclusive_loads(&self) -> bool {
+        self.exclusive_loads
+    }
+
+    /// Closes this handle's idle SQLite read connections (they are opened
+    /// again when needed), so that a bulk session can find itself alone.
+    pub(crate) async fn close_idle(&self) {
+        self.readers.clear();
+        while let Some(c) = self.read.try_acquire() {
+            // A connection that fails to close cleanly is dropped anyway.
+            let _ = c.close().await;
         }
     }
 

@@ -44,6 +44,11 @@ impl Readers {
         Ok(c)
     }
 
+    /// Closes the idle connections.
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     fn give_back(&self, c: rusqlite::Connection) {
         let mut idle = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < IDLE_READERS {

@@ -515,3 +515,70 @@ async fn deferred_indexes_sqlite() {
 async fn deferred_indexes_postgres() {
     deferred_indexes(Backend::Postgres).await;
 }
+
+/// The journal mode as a new connection of `db` sees it.
+async fn journal_mode(db: &bala_store::Db) -> String {
+    bala_store::sqlx::query_scalar::<_, String>("PRAGMA journal_mode")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+}
+
+/// ADR 0031: a handle with exclusive loads writes its SQLite bulk sessions
+/// with a rollback journal when nothing else has the file open, and puts the
+/// file back into WAL mode at the commit; beside another open connection it
+/// loads in WAL mode as usual; a session dropped unfinished leaves nothing,
+/// and the handle goes on working.
+#[tokio::test]
+async fn exclusive_loads_sqlite() {
+    use bala_store::{Sql, Value};
+    let t = TestDb::new(Backend::Sqlite, &[MIGRATIONS]).await;
+    run_all(&t.db, &["CREATE TABLE ex (k BIGINT PRIMARY KEY, v TEXT)"]).await;
+    let db = t.db.clone().with_exclusive_loads();
+    let count = || async {
+        bala_store::sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ex")
+            .fetch_one(t.db.reader())
+            .await
+            .unwrap()
+    };
+    let rows = |from: i64| {
+        (from..from + 3)
+            .map(|k| vec![Value::from(k), Value::from("қазақша")])
+            .collect::<Vec<_>>()
+    };
+
+    // Alone with the file (the handle's own idle connections are closed).
+    assert_eq!(journal_mode(&db).await, "wal");
+    let mut b = db.bulk().await.unwrap();
+    assert!(b.is_exclusive());
+    let mode = b.fetch(&Sql::new("PRAGMA journal_mode")).await.unwrap();
+    assert_eq!(mode[0][0].text(), Some("delete"));
+    b.insert("ex", &["k", "v"], rows(1)).await.unwrap();
+    b.commit().await.unwrap();
+    assert_eq!(count().await, 3);
+    assert_eq!(journal_mode(&db).await, "wal");
+
+    // Unfinished: rolled back, and the handle writes as before.
+    let mut b = db.bulk().await.unwrap();
+    assert!(b.is_exclusive());
+    b.insert("ex", &["k", "v"], rows(10)).await.unwrap();
+    drop(b);
+    assert_eq!(count().await, 3);
+    run_all(&db, &["INSERT INTO ex (k, v) VALUES (100, 'after')"]).await;
+    assert_eq!(count().await, 4);
+    assert_eq!(journal_mode(&db).await, "wal");
+
+    // Beside a connection in use elsewhere: an ordinary WAL session.
+    let mut held = t.db.reader().acquire().await.unwrap();
+    bala_store::sqlx::query("SELECT COUNT(*) FROM ex")
+        .fetch_one(&mut *held)
+        .await
+        .unwrap();
+    let mut b = db.bulk().await.unwrap();
+    assert!(!b.is_exclusive());
+    b.insert("ex", &["k", "v"], rows(20)).await.unwrap();
+    b.commit().await.unwrap();
+    drop(held);
+    assert_eq!(count().await, 7);
+    assert_eq!(journal_mode(&db).await, "wal");
+}
