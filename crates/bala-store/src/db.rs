@@ -149,11 +149,21 @@ impl Db {
 
     /// Closes this handle's idle SQLite read connections (they are opened
     /// again when needed), so that a bulk session can find itself alone.
+    /// sqlx hands a connection back to its pool from a task of its own, so
+    /// one used just before is not idle yet: those get up to 100 ms to come
+    /// back (a connection in use elsewhere stays open, and the session then
+    /// loads in WAL mode).
     pub(crate) async fn close_idle(&self) {
         self.readers.clear();
-        while let Some(c) = self.read.try_acquire() {
-            // A connection that fails to close cleanly is dropped anyway.
-            let _ = c.close().await;
+        for _ in 0..50 {
+            while let Some(c) = self.read.try_acquire() {
+                // A connection that fails to close cleanly is dropped anyway.
+                let _ = c.close().await;
+            }
+            if self.read.size() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 
