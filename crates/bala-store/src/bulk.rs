@@ -138,9 +138,10 @@ impl Db {
                 let (conn, exclusive) = tokio::task::spawn_blocking(move || {
                     let c = rusqlite::Connection::open(path)?;
                     let exclusive = alone && rollback_journal(&c);
-                    // A rollback journal's commit syncs the journal, then the
-                    // database; FULL also syncs the journal's header, as the
-                    // write-ahead log needs no such care at NORMAL.
+                    // With a rollback journal, NORMAL leaves a small chance
+                    // that a power failure at the wrong moment corrupts the
+                    // file (SQLite's documentation); FULL does not, for one
+                    // more sync of the small journal.
                     let sync = if exclusive { "FULL" } else { "NORMAL" };
                     c.execute_batch(&format!(
                         "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = {keys}; \

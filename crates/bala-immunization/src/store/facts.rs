@@ -693,8 +693,8 @@ fn born_of(row: &[Value]) -> Option<(i64, Born)> {
 /// calendar edit, a restore, or the synthetic-data generator). Works through
 /// the register one area at a time (its children, then their doses from one
 /// stretch of the area index: the dose table has no index by person,
-/// migration 3015), so memory stays bounded at national scale. Returns the
-/// number of children with doses.
+/// migration 3015), so memory is bounded by the largest area's doses, not
+/// the nation's. Returns the number of children with doses.
 pub async fn refresh_all(
     conn: &mut AnyConnection,
     calendars: &[Calendar],
@@ -974,9 +974,9 @@ impl<'c> BulkRefresh<'c> {
 }
 
 /// Re-derives every child's facts and rebuilds the counters inside a bulk
-/// session, one area at a time (as [`refresh_all`]) so memory stays bounded
-/// at national scale. `progress(done, total)` counts areas. Returns the
-/// children with doses.
+/// session, one area at a time (as [`refresh_all`]), so memory is bounded by
+/// the largest area's doses. `progress(done, total)` counts areas. Returns
+/// the children with doses.
 pub async fn rebuild_bulk(
     bulk: &mut Bulk,
     calendars: &[Calendar],
