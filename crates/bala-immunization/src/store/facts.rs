@@ -721,30 +721,25 @@ pub async fn refresh_all(
     let mut children = 0;
     let mut deltas = Deltas::default();
     for area in &areas {
-        let people: HashMap<i64, Born> = sqlx::query(
-            "SELECT id, birth_date, area_code, sex FROM people WHERE area_code = $1 AND merged_into IS NULL",
-        )
-        .bind(area)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .filter_map(|r| {
-            let id: i64 = r.try_get("id").ok()?;
-            let born = Born {
-                birth: date_of(r.try_get("birth_date").ok()?)?,
-                area_code: r.try_get("area_code").ok()?,
-                sex: r.try_get("sex").ok()?,
-            };
-            Some((id, born))
-        })
-        .collect();
-        let rows = sqlx::query(
-            "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses
-             WHERE area_code = $1 AND status = 'recorded' ORDER BY person_id, given_on, id",
-        )
-        .bind(area)
-        .fetch_all(&mut *conn)
-        .await?;
+        let people: HashMap<i64, Born> = sqlx::query(&format!("{AREA_PEOPLE}$1"))
+            .bind(area)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .filter_map(|r| {
+                let id: i64 = r.try_get("id").ok()?;
+                let born = Born {
+                    birth: date_of(r.try_get("birth_date").ok()?)?,
+                    area_code: r.try_get("area_code").ok()?,
+                    sex: r.try_get("sex").ok()?,
+                };
+                Some((id, born))
+            })
+            .collect();
+        let rows = sqlx::query(&format!("{AREA_DOSES}$1 ORDER BY person_id, given_on, id"))
+            .bind(area)
+            .fetch_all(&mut *conn)
+            .await?;
         let mut admins = Vec::with_capacity(rows.len());
         for r in &rows {
             let Some(date) = date_of(r.try_get("given_on")?) else {
@@ -768,6 +763,16 @@ pub async fn refresh_all(
 
 /// The areas people live in, for the rebuilds that go one area at a time.
 const AREAS_SELECT: &str = "SELECT DISTINCT area_code FROM people ORDER BY area_code";
+
+/// An area's unmerged people, for the rebuilds; followed by the area.
+const AREA_PEOPLE: &str =
+    "SELECT id, birth_date, area_code, sex FROM people WHERE merged_into IS NULL AND area_code = ";
+
+/// An area's recorded doses (one stretch of `imm_doses_area`), for the
+/// rebuilds; followed by the area.
+const AREA_DOSES: &str =
+    "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses \
+     WHERE status = 'recorded' AND area_code = ";
 
 // ---- Bulk sessions (ADR 0013): the same derivation over a `Bulk` transaction,
 // for imports, the synthetic generator and `bala immunization refresh`.
@@ -999,15 +1004,10 @@ pub async fn rebuild_bulk(
     let mut children = 0;
     let mut deltas = Deltas::default();
     for (done, area) in areas.iter().enumerate() {
-        let mut people_sql = Sql::new(
-            "SELECT id, birth_date, area_code, sex FROM people WHERE merged_into IS NULL AND area_code = ",
-        );
+        let mut people_sql = Sql::new(AREA_PEOPLE);
         people_sql.push_arg(area.as_str());
         let people = people_of(bulk, &people_sql).await?;
-        let mut doses_sql = Sql::new(
-            "SELECT person_id, id, given_on, product, lot_expiry, flags FROM imm_doses \
-             WHERE status = 'recorded' AND area_code = ",
-        );
+        let mut doses_sql = Sql::new(AREA_DOSES);
         doses_sql.push_arg(area.as_str());
         let doses = doses_of(bulk, &doses_sql).await?;
         let d = derive(calendar, on, &people, &doses);
