@@ -303,10 +303,10 @@ impl Facts {
 /// A child of the register as the derivation needs them: birth date, area
 /// and sex as stored (the sex only for `imm_first_due`).
 #[derive(Debug, Clone)]
-struct Born {
-    birth: Date,
-    area_code: String,
-    sex: String,
+pub struct Born {
+    pub birth: Date,
+    pub area_code: String,
+    pub sex: String,
 }
 
 /// A child's row of `imm_first_due` (migration 3008, ADR 0020): the first
@@ -927,6 +927,19 @@ impl<'c> BulkRefresh<'c> {
         if ids.is_empty() {
             return Ok(Cleared::default());
         }
+        let people = people_of(bulk, &ids_in(PEOPLE_SELECT, ids, "")).await?;
+        self.clear_known(bulk, prior, people).await
+    }
+
+    /// As [`BulkRefresh::clear`], for a caller that has read the slice's
+    /// children (`people`, by id: unmerged, with a birth date) in the same
+    /// session: a load of new children then asks the database nothing here.
+    pub async fn clear_known(
+        &mut self,
+        bulk: &mut Bulk,
+        prior: &[i64],
+        people: HashMap<i64, Born>,
+    ) -> Result<Cleared, StoreError> {
         let old = if prior.is_empty() {
             Vec::new()
         } else {
@@ -954,7 +967,6 @@ impl<'c> BulkRefresh<'c> {
             ))
             .await?;
         }
-        let people = people_of(bulk, &ids_in(PEOPLE_SELECT, ids, "")).await?;
         Ok(Cleared { people })
     }
 

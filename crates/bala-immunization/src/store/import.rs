@@ -143,6 +143,8 @@ struct Child {
     birth: Option<bala_core::Date>,
     /// Where the child lives now: the area a new dose is filed under.
     area: String,
+    /// As stored, for the child's first-due row.
+    sex: String,
 }
 
 /// Codes of every area inside the caller's scope, read inside the import's
@@ -176,7 +178,7 @@ async fn children_by(
     let mut out = HashMap::new();
     for chunk in keys.chunks(LOOKUP) {
         let mut sql = Sql::new(
-            "SELECT id, iin, birth_date, area_code FROM people WHERE merged_into IS NULL AND ",
+            "SELECT id, iin, birth_date, area_code, sex FROM people WHERE merged_into IS NULL AND ",
         );
         sql.push(column)
             .push(" IN (")
@@ -201,6 +203,7 @@ async fn children_by(
                     id,
                     birth,
                     area: area.to_string(),
+                    sex: r[4].text().unwrap_or_default().to_string(),
                 },
             );
         }
@@ -260,8 +263,9 @@ const DOSE_COLS: [&str; 9] = [
 struct Accepted<'c> {
     line: usize,
     person: i64,
-    /// Where the child lives now (borrowed from the children read for the file).
-    area: &'c str,
+    /// The child as read for the file: where it lives now (the area its
+    /// doses are filed under), its birth date and sex.
+    child: &'c Child,
     /// Boxed so the million-row vectors of checked rows stay a few words a
     /// row: every copy of one touches fresh memory, which this VM pays for
     /// (the kernel clears each new page).
@@ -347,7 +351,7 @@ fn check_row<'c>(
     Ok(Accepted {
         line,
         person: child.id,
-        area: &child.area,
+        child,
         dose,
         ext,
     })
@@ -624,7 +628,7 @@ async fn write_doses(
     // order cost SQLite, which keeps its indexes up, 1–3 s more).
     let mut order: Vec<&Accepted> = rows.iter().collect();
     if deferred {
-        order.sort_by_key(|a| (a.area, a.person));
+        order.sort_by_key(|a| (a.child.area.as_str(), a.person));
     } else {
         order.sort_by_key(|a| a.person);
     }
@@ -654,7 +658,22 @@ async fn write_doses(
         };
         let mut prior: Vec<i64> = recorded.iter().map(|(p, _)| *p).collect();
         prior.dedup();
-        let cleared = refresh.clear(bulk, &ids, &prior).await?;
+        // The slice's children as read for the file, in this transaction:
+        // read again here, they cost a query per slice while both the
+        // database and the engine waited (0.3 s of a register's load).
+        let people = slice
+            .iter()
+            .filter_map(|c| {
+                let child = c[0].child;
+                let born = facts::Born {
+                    birth: child.birth?,
+                    area_code: child.area.clone(),
+                    sex: child.sex.clone(),
+                };
+                Some((child.id, born))
+            })
+            .collect();
+        let cleared = refresh.clear_known(bulk, &prior, people).await?;
         let new: Vec<&Accepted> = slice.iter().flat_map(|c| c.iter().copied()).collect();
         let build = async {
             let doses = dose_batch(batch, &new);
@@ -753,7 +772,7 @@ fn dose_batch(batch: i64, new: &[&Accepted<'_>]) -> Batch {
                 Value::Text(a.dose.lot.clone()),
                 Value::Text(a.dose.lot_expiry.map(super::iso)),
                 Value::from(facts::flags_to_text(&a.dose.flags)),
-                Value::from(a.area),
+                Value::from(a.child.area.as_str()),
                 Value::from(a.ext.as_str()),
             ]
         })
