@@ -442,9 +442,10 @@ impl Bulk {
     /// a hint bit on every row, and the load's vacuum rereads and rewrites
     /// every page (0.5 s of a register's 1.1 M-dose first load); with it the
     /// vacuum finds nothing to do, and index-only scans skip the heap at once.
-    pub async fn defer_indexes(&mut self, table: &str) -> Result<(), StoreError> {
+    /// Returns whether it did (always `false` on SQLite).
+    pub async fn defer_indexes(&mut self, table: &str) -> Result<bool, StoreError> {
         let Inner::Postgres(slot) = &mut self.inner else {
-            return Ok(());
+            return Ok(false);
         };
         let conn = connection(slot)?;
         let plan: Vec<(String, String)> = sqlx::query_as(DEFERRABLE)
@@ -478,7 +479,7 @@ impl Bulk {
                 .map_err(pg_err)?;
             self.frozen.push(table.to_string());
         }
-        Ok(())
+        Ok(empty)
     }
 
     /// Recreates what [`Bulk::defer_indexes`] dropped (a no-op otherwise). The

@@ -889,6 +889,10 @@ const DOSE_SELECT: &str = "SELECT d.person_id, d.id, d.given_on, d.product, d.lo
      FROM people p JOIN imm_doses d ON d.area_code = p.area_code AND d.person_id = p.id \
      WHERE d.status = 'recorded' AND p.id";
 
+/// The tables holding one row per child with doses, which a bulk load writes
+/// with [`Derived::batches`].
+pub const PER_CHILD: [&str; 2] = ["imm_facts", "imm_first_due"];
+
 /// The tables a bulk load of doses changes, for [`bala_store::Db::vacuum`].
 pub const BULK_TABLES: [&str; 6] = [
     "people",

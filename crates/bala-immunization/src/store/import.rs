@@ -648,7 +648,19 @@ async fn write_doses(
             let ids: Vec<i64> = slice.iter().map(|c| c[0].person).collect();
             before.push_back(refresh.recorded(bulk, &ids).await?);
         }
-        bulk.defer_indexes("imm_doses").await?;
+        let first = bulk.defer_indexes("imm_doses").await?;
+        // A first load into an empty dose table finds no facts to replace,
+        // so the facts tables, empty too, can be loaded the same way: their
+        // 100 000 rows a register were otherwise indexed row by row, and
+        // vacuumed after (0.25 s). With doses recorded before, the slices'
+        // deletes need the indexes.
+        if first {
+            for table in facts::PER_CHILD {
+                if bulk.should_defer_indexes(table, by_child.len()).await? {
+                    bulk.defer_indexes(table).await?;
+                }
+            }
+        }
     }
     // Each slice's audit entries are hashed with its rows and written with them.
     let mut audit = audit::BulkChain::reserve(bulk, by_child.len()).await?;
