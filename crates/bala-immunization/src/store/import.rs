@@ -169,6 +169,8 @@ async fn areas_within(
 /// The scope is checked here rather than in SQL: with an area condition beside
 /// the id list SQLite's planner walks the whole scope by area for every chunk
 /// (17 ms a chunk for a national scope against 0.8 ms by primary key).
+/// Children are looked up by key, or, when the keys are most of the register,
+/// found by reading it whole ([`names_most_of_the_register`]).
 async fn children_by(
     bulk: &mut Bulk,
     within: &HashSet<String>,
@@ -211,7 +213,7 @@ async fn children_by(
                 Value::Float(_) => None,
             })
             .collect();
-        let mut after = 0i64;
+        let mut after = i64::MIN;
         loop {
             let mut sql = Sql::new(CHILD_SELECT);
             sql.push("id > ")
@@ -718,9 +720,8 @@ async fn write_doses(
         let first = bulk.defer_indexes("imm_doses").await?;
         // A first load into an empty dose table finds no facts to replace,
         // so the facts tables, empty too, can be loaded the same way: their
-        // 100 000 rows a register were otherwise indexed row by row, and
-        // vacuumed after (0.25 s). With doses recorded before, the slices'
-        // deletes need the indexes.
+        // 100 000 rows a register were otherwise indexed row by row. With
+        // doses recorded before, the slices' deletes need the indexes.
         if first {
             for table in facts::PER_CHILD {
                 if bulk.should_defer_indexes(table, by_child.len()).await? {
