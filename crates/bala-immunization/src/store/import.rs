@@ -181,18 +181,21 @@ async fn children_by(
     if keys.is_empty() {
         return Ok(out);
     }
-    let mut keep = |r: &[Value]| {
+    // A row read: kept if its child lives within the scope and, when the
+    // register is read whole, is one of the keys.
+    let mut keep = |r: &[Value], wanted: Option<&HashSet<String>>| {
         let (Some(id), Some(area)) = (r[0].int(), r[3].text()) else {
             return;
         };
-        if !within.contains(area) {
-            return;
-        }
         let key = if column == "iin" {
-            r[1].text().unwrap_or_default().to_string()
+            let Some(iin) = r[1].text() else { return };
+            iin.to_string()
         } else {
             id.to_string()
         };
+        if !within.contains(area) || wanted.is_some_and(|w| !w.contains(&key)) {
+            return;
+        }
         let birth = r[2].text().and_then(|d| bala_core::parse_date(d).ok());
         out.insert(
             key,
@@ -222,14 +225,7 @@ async fn children_by(
                 .push_arg(SCAN as i64);
             let rows = bulk.fetch(&sql).await?;
             for r in &rows {
-                let key = if column == "iin" {
-                    r[1].text().map(str::to_string)
-                } else {
-                    r[0].int().map(|i| i.to_string())
-                };
-                if key.is_some_and(|k| wanted.contains(&k)) {
-                    keep(r);
-                }
+                keep(r, Some(&wanted));
             }
             match rows.last().and_then(|r| r[0].int()) {
                 Some(last) if rows.len() == SCAN => after = last,
@@ -245,7 +241,7 @@ async fn children_by(
             .push_list(chunk.iter().cloned())
             .push(")");
         for r in bulk.fetch(&sql).await? {
-            keep(&r);
+            keep(&r, None);
         }
     }
     Ok(out)
